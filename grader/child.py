@@ -1,0 +1,171 @@
+"""The only code that runs next to the student's: import the submission, make the planned calls,
+write what happened as plain data. Run as `python -I -m grader.child JOB_DIRECTORY`.
+
+Nothing here decides anything. The student's code can tamper with this process as it likes;
+all it can change is the data written about its own functions, which the parent validates
+and judges in a process that never imports it.
+"""
+
+import importlib.util
+import json
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.protocol import (
+    CallRecord,
+    Encoder,
+    ImportRecord,
+    Plan,
+    PlannedCall,
+    RaisedError,
+    StudentFrame,
+    array_digest,
+    write_record,
+)
+
+STUDENT_MODULE = "student_template"
+
+
+class Job:
+    """What the parent laid out in the job directory (see grader.sandbox)."""
+
+    def __init__(self, directory: Path) -> None:
+        settings = json.loads((directory / "job.json").read_text())
+        self.submission = directory / settings["submission"]
+        self.output = directory / "out"
+        self.seed: int = settings["seed"]
+        self.mnist_path = Path(settings["mnist"])
+        self.max_file_bytes: int = settings["max_file_bytes"]
+        self.plan = Plan.model_validate_json((directory / "plan.json").read_text())
+        with np.load(directory / "plan.npz", allow_pickle=False) as arrays:
+            self.arrays = {name: arrays[name] for name in arrays.files}
+
+
+def describe(error: BaseException, submission: Path) -> RaisedError:
+    """The exception's type, message and the lines of the student's file it passed through."""
+    frames = [
+        StudentFrame(line=frame.lineno or 0, function=frame.name, text=(frame.line or "")[:300])
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == str(submission)
+    ]
+    if isinstance(error, SyntaxError) and error.filename == str(submission):
+        frames.append(
+            StudentFrame(line=error.lineno or 0, function="<module>", text=(error.text or "")[:300])
+        )
+    return RaisedError(type=type(error).__name__, message=str(error)[:2000], frames=tuple(frames))
+
+
+def limit_resources(job: Job) -> None:
+    """Before any student code: no core dumps, no giant files (hard limits, so they stay)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (job.max_file_bytes, job.max_file_bytes))
+
+
+def prepare_keras(job: Job) -> None:
+    """Seed everything and point keras' MNIST loader at the sandbox's copy (no network here)."""
+    import keras
+    import keras.src.datasets.mnist as keras_mnist
+
+    keras.utils.set_random_seed(job.seed)
+    keras_mnist.get_file = lambda *arguments, **keywords: str(job.mnist_path)
+
+
+def import_submission(job: Job) -> ModuleType | None:
+    started = time.perf_counter()
+    raised = None
+    module = None
+    try:
+        spec = importlib.util.spec_from_file_location(STUDENT_MODULE, job.submission)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[STUDENT_MODULE] = module
+        spec.loader.exec_module(module)
+    except BaseException as error:  # SystemExit and KeyboardInterrupt are the student's too
+        raised = describe(error, job.submission)
+        module = None
+    missing = tuple(
+        name for name in job.plan.functions if module is not None and not hasattr(module, name)
+    )
+    record = ImportRecord(seconds=time.perf_counter() - started, raised=raised, missing=missing)
+    write_record(job.output, "import", record, {})
+    return module
+
+
+def resolve(argument: Any, job: Job, results: dict[int, Any]) -> Any:
+    if argument.kind == "literal":
+        return argument.value
+    if argument.kind == "array":
+        return job.arrays[argument.name].copy()
+    value = results[argument.call]
+    for index in argument.path:
+        value = value[index]
+    return value
+
+
+def fingerprint(value: Any) -> str | None:
+    """A digest of an argument's state, to notice calls that change their inputs."""
+    if isinstance(value, np.ndarray):
+        return array_digest(value)
+    if hasattr(value, "get_weights") and type(value).__module__.startswith("keras"):
+        return "|".join(array_digest(np.asarray(weight)) for weight in value.get_weights())
+    return None
+
+
+def make_call(call: PlannedCall, module: ModuleType, job: Job, results: dict[int, Any]) -> None:
+    encoder = Encoder(prefix=f"c{call.id}_")
+    started = time.perf_counter()
+    returned = raised = None
+    changed: dict[str, Any] = {}
+    try:
+        arguments = [resolve(argument, job, results) for argument in call.arguments]
+        keywords = {key: resolve(argument, job, results) for key, argument in call.keywords.items()}
+    except KeyError:
+        arguments = keywords = None
+        raised = RaisedError(type="Skipped", message="an earlier call this one needs failed")
+    if arguments is not None and keywords is not None:
+        inputs = {str(index): value for index, value in enumerate(arguments)} | keywords
+        before = {key: fingerprint(value) for key, value in inputs.items()}
+        import keras
+
+        keras.utils.set_random_seed(job.seed)
+        try:
+            result = getattr(module, call.function)(*arguments, **keywords)
+            results[call.id] = result
+            returned = encoder.encode(result)
+        except BaseException as error:
+            raised = describe(error, job.submission)
+        for key, value in inputs.items():
+            if before[key] is not None and fingerprint(value) != before[key]:
+                changed[key] = encoder.encode(value)
+    record = CallRecord(
+        id=call.id,
+        seconds=time.perf_counter() - started,
+        returned=returned,
+        raised=raised,
+        changed=changed,
+    )
+    write_record(job.output, f"call-{call.id}", record, encoder.arrays)
+
+
+def main(directory: Path) -> None:
+    job = Job(directory)
+    limit_resources(job)
+    prepare_keras(job)
+    module = import_submission(job)
+    if module is None:
+        return
+    results: dict[int, Any] = {}
+    for call in job.plan.calls:
+        if hasattr(module, call.function):
+            make_call(call, module, job, results)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,87 @@
+"""The `grader` command: a thin layer over grader.commands; the one place errors become messages."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from grader.errors import GraderError
+
+app = typer.Typer(
+    help="Grade the 'five or not five' perceptron exercise, safely.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+def _run(command, **options) -> None:
+    """Run a command; a GraderError becomes one clear line and its exit code."""
+    try:
+        code = command(console=console, **options)
+    except GraderError as error:
+        console.print(f"[red]Error:[/] {error}", highlight=False)
+        raise typer.Exit(error.exit_code) from None
+    raise typer.Exit(code or 0)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Your filled-in file.")] = Path(
+        "student_template.py"
+    ),
+) -> None:
+    """Check your work against the public checks, offline. Exit status 0 when all pass."""
+    from grader.commands import check as command
+
+    _run(command.main, file=file)
+
+
+@app.command()
+def grade(
+    paths: Annotated[list[Path], typer.Argument(help="Submission files or folders of them.")],
+    out: Annotated[Path, typer.Option(help="Folder for grades.csv and results/.")],
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds per submission (default: from the config).")
+    ] = None,
+) -> None:
+    """Grade submissions (NAME.py or NAME/student_template.py) into DIR/grades.csv."""
+    from grader.commands import grade as command
+
+    _run(command.main, paths=paths, out=out, timeout=timeout)
+
+
+@app.command()
+def data(
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="Folder with the original MNIST files (offline install)."),
+    ] = None,
+    mirror: Annotated[
+        list[str] | None, typer.Option(help="Base URL to download from (repeatable).")
+    ] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="mnist and/or fashion-mnist (default: both).")
+    ] = None,
+) -> None:
+    """Install MNIST and Fashion-MNIST where the grader finds them, verifying checksums."""
+    from grader.commands import data as command
+
+    def run(console: Console) -> int:
+        command.main(
+            source=source, mirrors=mirror or [], datasets=dataset or ["mnist", "fashion-mnist"]
+        )
+        return 0
+
+    _run(run)
+
+
+@app.command()
+def template(
+    check: Annotated[bool, typer.Option("--check", help="Only verify; exit 1 if stale.")] = False,
+) -> None:
+    """Regenerate student_template.py from assignment/solution.py."""
+    from grader.commands import template as command
+
+    _run(command.main, check=check)

@@ -1,0 +1,89 @@
+"""The course configuration (assignment/config.toml) as typed, immutable records."""
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+
+from grader.errors import GraderError
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "GRADER_CONFIG"
+DEFAULT_CONFIG_PATH = REPOSITORY_ROOT / "assignment" / "config.toml"
+CHECKS_DIRECTORY = REPOSITORY_ROOT / "tests"
+SOLUTION_PATH = REPOSITORY_ROOT / "assignment" / "solution.py"
+TEMPLATE_PATH = REPOSITORY_ROOT / "student_template.py"
+EXAMPLES_DIRECTORY = REPOSITORY_ROOT / "assignment" / "examples"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubmissionSettings(_Section):
+    file_name: str
+
+
+class GradingSettings(_Section):
+    seed: int
+    timeout_seconds: PositiveFloat
+    max_output_bytes: PositiveInt
+
+
+class DataSettings(_Section):
+    train_size: PositiveInt = Field(lt=60000)
+
+
+class AccuracySettings(_Section):
+    epochs: PositiveInt
+    threshold: float = Field(gt=0, lt=1)
+    recall_floor: float = Field(ge=0, le=1)
+    validation_floor: float = Field(gt=0, lt=1)
+
+
+class SigmoidSettings(_Section):
+    large_input: PositiveFloat
+
+
+class QuestionSettings(_Section):
+    points: float = Field(ge=0)
+
+
+class Config(_Section):
+    submission: SubmissionSettings
+    grading: GradingSettings
+    data: DataSettings
+    accuracy: AccuracySettings
+    sigmoid: SigmoidSettings
+    questions: dict[str, QuestionSettings]
+
+    @property
+    def question_ids(self) -> list[str]:
+        """Question ids in gradebook column order."""
+        return list(self.questions)
+
+    @property
+    def max_points(self) -> float:
+        return sum(question.points for question in self.questions.values())
+
+
+def config_path() -> Path:
+    """The config in use: $GRADER_CONFIG if set, else assignment/config.toml."""
+    return Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH))
+
+
+@functools.cache
+def _load(path: Path) -> Config:
+    try:
+        return Config.model_validate(tomllib.loads(path.read_text()))
+    except FileNotFoundError:
+        raise GraderError(f"No course config at {path}.") from None
+    except (tomllib.TOMLDecodeError, ValidationError) as error:
+        raise GraderError(f"The course config {path} is invalid: {error}") from None
+
+
+def load_config() -> Config:
+    """The course configuration, read once per process."""
+    return _load(config_path())

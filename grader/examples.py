@@ -1,0 +1,121 @@
+"""Typical mistakes, each written as one change to the reference solution.
+
+`grader examples` writes them to assignment/examples/ (committed, checked for drift like the
+template); the demo grades them and the test suite asserts each fails exactly the questions it
+should, with the intended diagnosis.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.template import BEGIN, END
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    description: str
+    replace: str
+    by: str
+    # What grading must find: {question id: diagnosis code}; other questions get full points.
+    fails: dict[str, str]
+
+
+DENSE = "keras.layers.Dense(1, activation=activation),"
+MISTAKES = (
+    Mistake(
+        "no_sigmoid",
+        "build_perceptron ignores its activation: the lesson's first, buggy model.",
+        DENSE,
+        "keras.layers.Dense(1),",
+        {"sigmoid": "missing_sigmoid", "accuracy": "low_accuracy"},
+    ),
+    Mistake(
+        "unnormalized",
+        "normalize converts to float32 but never divides by 255.",
+        'return images.astype("float32") / 255',
+        'return images.astype("float32")',
+        {"normalize": "unnormalized_input", "accuracy": "low_accuracy"},
+    ),
+    Mistake(
+        "dense10",
+        "One unit per digit: the 10-class model of the follow-up project.",
+        DENSE,
+        "keras.layers.Dense(10, activation=activation),",
+        {"perceptron": "ten_units", "sigmoid": "ten_units", "accuracy": "wrong_result"},
+    ),
+    Mistake(
+        "hidden_layer",
+        "An extra hidden layer: more than a perceptron.",
+        DENSE,
+        'keras.layers.Dense(16, activation="relu"),\n            ' + DENSE,
+        {"perceptron": "hidden_layer", "sigmoid": "wrong_parameter_count"},
+    ),
+    Mistake(
+        "wrong_labels",
+        "is_five returns the digits themselves instead of 1.0 for five.",
+        'return (digits == TARGET_DIGIT).astype("float32")',
+        'return digits.astype("float32")',
+        {"labels": "wrong_labels", "accuracy": "low_accuracy"},
+    ),
+    Mistake(
+        "activation_in_add",
+        "The activation passed to model.add(), a bug in the lesson's own 'fixed' script.",
+        """    model = keras.Sequential(
+        [
+            keras.Input(shape=IMAGE_SHAPE),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation=activation),
+        ]
+    )""",
+        """    model = keras.Sequential()
+    model.add(keras.Input(shape=IMAGE_SHAPE))
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(1), activation=activation)""",
+        {
+            "perceptron": "activation_in_add",
+            "sigmoid": "activation_in_add",
+            "accuracy": "activation_in_add",
+        },
+    ),
+)
+
+
+def strip_markers(solution: str) -> str:
+    """The solution as a student would submit it: the answer regions kept, their markers gone."""
+    return "".join(
+        line
+        for line in solution.splitlines(keepends=True)
+        if not (BEGIN.match(line) or END.match(line))
+    )
+
+
+def render_mistake(solution: str, mistake: Mistake) -> str:
+    source = strip_markers(solution)
+    if source.count(mistake.replace) < 1:
+        raise ValueError(f"{mistake.name}: the solution no longer contains {mistake.replace!r}")
+    header = f"# Example submission with a typical mistake: {mistake.description}\n"
+    return header + source.replace(mistake.replace, mistake.by, 1)
+
+
+def example_files(solution_path: Path) -> dict[str, str]:
+    """File name -> content of every example: the reference itself and each mistake."""
+    solution = solution_path.read_text()
+    files = {"reference.py": strip_markers(solution)}
+    files |= {f"{m.name}.py": render_mistake(solution, m) for m in MISTAKES}
+    return files
+
+
+def stale_examples(solution_path: Path, directory: Path) -> list[str]:
+    """Names of example files missing or different from what the solution generates."""
+    return [
+        name
+        for name, text in example_files(solution_path).items()
+        if not (directory / name).exists() or (directory / name).read_text() != text
+    ]
+
+
+def write_examples(solution_path: Path, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in example_files(solution_path).items():
+        (directory / name).write_text(text)

@@ -1,0 +1,84 @@
+"""The data every check and sandbox shares: how MNIST is split for grading, and probe helpers.
+
+The sandboxed child trains on MNIST's training images only (`training_split`). The grader
+judges on MNIST's 10,000 test images (`heldout_set`), which never enter the sandbox: there,
+keras' loader serves `sandbox_view`, whose test split is a stand-in drawn from the training set.
+"""
+
+import functools
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from grader.config import load_config
+from grader.datasets import load_mnist_arrays
+
+TARGET_DIGIT = 5
+PIXEL_LEVELS = 256
+IMAGE_SHAPE = (28, 28)
+
+
+def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_val, y_val): raw MNIST training images split by the config."""
+    (images, digits), _ = load_mnist_arrays()
+    size = load_config().data.train_size
+    # Copies: a student's function that changes its input must not change the grader's data.
+    return images[:size].copy(), digits[:size].copy(), images[size:].copy(), digits[size:].copy()
+
+
+def heldout_set() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's test images and digits: what grading judges on, never shown to the sandbox."""
+    _, (images, digits) = load_mnist_arrays()
+    return images.copy(), digits.copy()
+
+
+def majority_baseline(digits: np.ndarray) -> float:
+    """Accuracy of always answering "not five" on these digits."""
+    return float(np.mean(digits != TARGET_DIGIT))
+
+
+@functools.cache
+def pixel_ramp() -> np.ndarray:
+    """One image holding every pixel value 0..255 once (then zeros), read-only."""
+    ramp = np.zeros(IMAGE_SHAPE[0] * IMAGE_SHAPE[1], dtype=np.uint8)
+    ramp[:PIXEL_LEVELS] = np.arange(PIXEL_LEVELS, dtype=np.uint8)
+    ramp = ramp.reshape(1, *IMAGE_SHAPE)
+    ramp.flags.writeable = False
+    return ramp
+
+
+def apply_pixel_scaling(scaled_ramp: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """Scale images the way the student's normalize scaled the ramp, one pixel value at a time.
+
+    This applies the student's scaling to images their code never sees.
+    """
+    lookup = np.asarray(scaled_ramp).reshape(-1)[:PIXEL_LEVELS]
+    return lookup[images]
+
+
+def sandbox_view() -> dict[str, np.ndarray]:
+    """The MNIST arrays keras' loader returns inside the sandbox: no real test images."""
+    (images, digits), (test_images, _) = load_mnist_arrays()
+    stand_in = slice(len(images) - len(test_images), len(images))
+    return {
+        "x_train": images,
+        "y_train": digits,
+        "x_test": images[stand_in],
+        "y_test": digits[stand_in],
+    }
+
+
+def _stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
+    """What `train` answers while planning: the shape of a History, without the training."""
+    metrics = ("loss", "accuracy", "val_loss", "val_accuracy")
+    return SimpleNamespace(history={name: [0.0] for name in metrics}, epoch=[0], params={})
+
+
+# While the grader plans its calls, these answer instead of the reference solution: planning
+# needs the calls, not a trained model, and must never reach the network.
+PLANNING_STAND_INS: dict[str, Callable[..., Any]] = {
+    "train": _stand_in_history,
+    "load_mnist": load_mnist_arrays,
+}

@@ -1,0 +1,241 @@
+"""The grading pipeline: submission -> run in isolation -> evaluate -> score.
+
+Each step is a small function over immutable records. The student's code only ever runs in
+`run_submission`'s child process; everything here is the trusted side.
+"""
+
+import importlib.util
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import grader
+from grader.checks import Question, load_questions, run_case, student_functions
+from grader.config import CHECKS_DIRECTORY, SOLUTION_PATH, Config
+from grader.exercise import PLANNING_STAND_INS, sandbox_view
+from grader.protocol import Plan, RaisedError
+from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
+from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
+from grader.sandbox import SandboxRun, SandboxSettings, run_submission
+from grader.submissions import Submission
+
+
+@dataclass(frozen=True)
+class GradingContext:
+    """Everything grading a batch shares, prepared once in a work directory."""
+
+    config: Config
+    questions: list[Question]
+    plan: Plan
+    plan_arrays: dict[str, np.ndarray]
+    plan_directory: Path
+    mnist_view: Path
+
+    @property
+    def sandbox(self) -> SandboxSettings:
+        grading = self.config.grading
+        return SandboxSettings(grading.timeout_seconds, grading.max_output_bytes, grading.seed)
+
+
+def load_reference(path: Path = SOLUTION_PATH) -> ModuleType:
+    """The reference solution: trusted code, imported to learn which calls the checks make."""
+    spec = importlib.util.spec_from_file_location("reference_solution", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> tuple[Plan, dict]:
+    """Run every case against the reference through a recorder; its calls are the plan."""
+    import keras
+
+    recorder = PlanRecorder(reference, PLANNING_STAND_INS)
+    functions = {name: recorder.function(name) for name in student_functions(questions)}
+    for question in questions:
+        for case in question.cases:
+            keras.utils.set_random_seed(seed)
+            run_case(case, functions)  # outcomes do not matter here: training is stood in for
+    plan = Plan(calls=tuple(recorder.calls), functions=student_functions(questions))
+    return plan, recorder.arrays
+
+
+def prepare_context(
+    config: Config,
+    work_directory: Path,
+    checks_directory: Path = CHECKS_DIRECTORY,
+    public_only: bool = False,
+) -> GradingContext:
+    questions = load_questions(checks_directory, config, public_only=public_only)
+    plan, arrays = build_plan(questions, load_reference(), config.grading.seed)
+    work_directory.mkdir(parents=True, exist_ok=True)
+    (work_directory / "plan.json").write_text(plan.model_dump_json())
+    np.savez(work_directory / "plan.npz", **arrays)
+    mnist_view = work_directory / "sandbox-mnist.npz"
+    np.savez(mnist_view, **sandbox_view())
+    return GradingContext(config, questions, plan, arrays, work_directory, mnist_view)
+
+
+# ---- Evaluating one run ------------------------------------------------------------------
+
+
+def _missing_function(name: str) -> Callable[..., Any]:
+    def missing(*arguments: Any, **keywords: Any) -> Any:
+        raised = RaisedError(type="NameError", message=f"the submission defines no {name}()")
+        raise replay_exception(name, raised)
+
+    return missing
+
+
+def first_unrecorded_call(run: SandboxRun, plan: Plan) -> str | None:
+    """The function the child was in when it stopped, if it stopped early."""
+    missing = set(run.report.imported.missing) if run.report.imported else set()
+    for call in plan.calls:
+        if call.id not in run.report.calls and call.function not in missing:
+            return call.function
+    return None
+
+
+def evaluate(run: SandboxRun, context: GradingContext) -> list[CaseResult]:
+    """Replay every case against the child's records, in this process, without student code."""
+    import keras
+
+    stopped_in = first_unrecorded_call(run, context.plan)
+    reason = f"the submission stopped while running {stopped_in}()" if stopped_in else "unknown"
+    replayer = Replayer(
+        plan_index(context.plan.calls, context.plan_arrays),
+        run.report.calls,
+        run.report.arrays,
+        reason,
+    )
+    missing = set(run.report.imported.missing) if run.report.imported else set()
+    functions = {
+        name: _missing_function(name) if name in missing else replayer.function(name)
+        for name in context.plan.functions
+    }
+    results = []
+    for question in context.questions:
+        for case in question.cases:
+            keras.utils.set_random_seed(context.config.grading.seed)
+            results.append(run_case(case, functions))
+    return results
+
+
+# ---- Scoring -----------------------------------------------------------------------------
+
+
+def _import_failure(raised: RaisedError) -> str:
+    line = f" (line {raised.frames[-1].line})" if raised.frames else ""
+    if raised.type == "SystemExit":
+        return f"The file called sys.exit() while being imported{line}; nothing after it ran."
+    return f"{raised.type} while importing the file{line}: {raised.message}"
+
+
+def _status_and_note(
+    run: SandboxRun, cases: list[CaseResult], context: GradingContext
+) -> tuple[Status, str]:
+    imported = run.report.imported
+    stopped_in = first_unrecorded_call(run, context.plan)
+    timeout = context.config.grading.timeout_seconds
+    if run.ending == "timeout":
+        where = f"in {stopped_in}()" if imported and stopped_in else "while being imported"
+        return Status.TIMEOUT, f"Stopped after {timeout:g} s {where}; checks that ran before count."
+    if imported is None:
+        return Status.ERROR, (
+            f"The process ended while the file was being imported (exit code {run.exit_code}), "
+            "before any check could run: remove calls like os._exit() or sys.exit()."
+        )
+    if imported.raised is not None:
+        return Status.ERROR, _import_failure(imported.raised)
+    if stopped_in is not None:
+        return Status.ERROR, (
+            f"The process ended during {stopped_in}() (exit code {run.exit_code}); "
+            "the checks that need it earn nothing."
+        )
+    if any(case.outcome is Outcome.GRADER_ERROR for case in cases):
+        return (
+            Status.GRADER_ERROR,
+            "A check failed because of a grader bug; this is not your fault.",
+        )
+    if all(case.outcome is Outcome.NOT_ATTEMPTED for case in cases):
+        return Status.NOT_ATTEMPTED, "No function is implemented yet."
+    notes = (
+        [f"{len(imported.missing)} functions missing: {', '.join(imported.missing)}"]
+        if imported.missing
+        else []
+    )
+    return Status.OK, "; ".join(notes)
+
+
+def score(
+    submission: Submission, run: SandboxRun, cases: list[CaseResult], context: GradingContext
+) -> SubmissionResult:
+    status, note = _status_and_note(run, cases, context)
+    questions = tuple(
+        QuestionResult(id=q.id, cases=tuple(c for c in cases if c.question == q.id))
+        for q in context.questions
+    )
+    return SubmissionResult(
+        submission=submission.name,
+        source=str(submission.path),
+        sha256=submission.sha256,
+        status=status,
+        note=note,
+        questions=questions,
+        seconds=round(run.seconds, 2),
+        output=run.output,
+        grader_version=grader.__version__,
+    )
+
+
+def _unscored(
+    submission: Submission, context: GradingContext, status: Status, note: str
+) -> SubmissionResult:
+    """A row for a submission no check could run on: every case earns nothing."""
+    questions = tuple(
+        QuestionResult(
+            id=question.id,
+            cases=tuple(
+                CaseResult(
+                    question=question.id,
+                    name=case.name,
+                    max_points=case.points,
+                    hidden=case.hidden,
+                    outcome=Outcome.NOT_RUN,
+                )
+                for case in question.cases
+            ),
+        )
+        for question in context.questions
+    )
+    return SubmissionResult(
+        submission=submission.name,
+        source=str(submission.path),
+        sha256=submission.sha256,
+        status=status,
+        note=note,
+        questions=questions,
+        seconds=0.0,
+        grader_version=grader.__version__,
+    )
+
+
+def grade_submission(submission: Submission, context: GradingContext) -> SubmissionResult:
+    """Exactly one result, whatever the submission does; our own failures say they are ours."""
+    if submission.problem is not None:
+        return _unscored(submission, context, Status.INVALID, submission.problem.capitalize() + ".")
+    started = time.perf_counter()
+    try:
+        run = run_submission(
+            submission.path, context.plan_directory, context.mnist_view, context.sandbox
+        )
+        return score(submission, run, evaluate(run, context), context)
+    except Exception as error:  # a bug of ours: never the student's fault
+        note = f"Grader error ({type(error).__name__}: {error}); not counted against the student."
+        result = _unscored(submission, context, Status.GRADER_ERROR, note)
+        return result.model_copy(update={"seconds": round(time.perf_counter() - started, 2)})

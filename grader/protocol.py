@@ -1,0 +1,180 @@
+"""The plain data that crosses the sandbox boundary, in both directions.
+
+A *plan* lists the calls the sandboxed child makes to the student's functions:
+each argument is a literal, an array shipped in the plan's .npz, or a reference to
+(part of) an earlier call's result. For every call the child writes one *call record*:
+what came back or what was raised, encoded as JSON plus arrays in an .npz written
+without pickles. Nothing else crosses: no objects, no code.
+
+This module is imported on both sides: the child encodes, the parent validates and
+reads. It must stay free of anything that evaluates a verdict.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+# Numeric and boolean arrays only: object arrays would need pickles.
+ARRAY_KINDS = "biuf"
+MAX_TEXT = 2000
+MAX_SEQUENCE = 64
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- Plans (parent -> child) -------------------------------------------------------------
+
+
+class LiteralArgument(_Record):
+    kind: Literal["literal"] = "literal"
+    value: bool | int | float | str | None
+
+
+class ArrayArgument(_Record):
+    kind: Literal["array"] = "array"
+    name: str
+
+
+class ReferenceArgument(_Record):
+    """Part of an earlier call's result: `path` indexes into nested tuples and lists."""
+
+    kind: Literal["reference"] = "reference"
+    call: int
+    path: tuple[int, ...] = ()
+
+
+Argument = Annotated[
+    LiteralArgument | ArrayArgument | ReferenceArgument, Field(discriminator="kind")
+]
+
+
+class PlannedCall(_Record):
+    id: int
+    function: str
+    arguments: tuple[Argument, ...] = ()
+    keywords: dict[str, Argument] = {}
+
+
+class Plan(_Record):
+    calls: tuple[PlannedCall, ...]
+    # The student's module-level names the checks read, besides the planned functions.
+    functions: tuple[str, ...]
+
+
+# ---- Call records (child -> parent) ------------------------------------------------------
+
+
+class StudentFrame(_Record):
+    line: int
+    function: str
+    text: str
+
+
+class RaisedError(_Record):
+    type: str
+    message: str
+    frames: tuple[StudentFrame, ...] = ()
+
+
+class CallRecord(_Record):
+    id: int
+    seconds: float
+    returned: Any = None  # an encoded value, see `encode`
+    raised: RaisedError | None = None
+    # Encoded state of arguments the call changed, by argument position or keyword.
+    changed: dict[str, Any] = {}
+
+
+class ImportRecord(_Record):
+    seconds: float
+    raised: RaisedError | None = None
+    missing: tuple[str, ...] = ()
+
+
+# ---- Encoding values (in the child) ------------------------------------------------------
+
+
+def array_digest(array: np.ndarray) -> str:
+    """Digest of an array's dtype, shape and content: how calls are matched across the boundary."""
+    contiguous = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{contiguous.dtype.str}{contiguous.shape}".encode())
+    digest.update(contiguous.view(np.uint8).reshape(-1).data if contiguous.size else b"")
+    return digest.hexdigest()
+
+
+class Encoder:
+    """Turns the student's return values into JSON-able trees plus named arrays."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _add_array(self, array: np.ndarray) -> str:
+        name = f"{self.prefix}{len(self.arrays)}"
+        self.arrays[name] = np.array(array, copy=True).view(np.ndarray)
+        return name
+
+    def encode(self, value: Any, depth: int = 0) -> dict[str, Any]:
+        if depth > 4:
+            return {"opaque": "deeply nested value"}
+        if isinstance(value, np.ndarray | np.generic):
+            array = np.asarray(value)
+            if array.dtype.kind not in ARRAY_KINDS:
+                return {"opaque": f"array of dtype {array.dtype}"}
+            return {"array": self._add_array(array), "scalar": isinstance(value, np.generic)}
+        if value is None or type(value) in (bool, int, float):
+            return {"literal": value}
+        if type(value) is str:
+            return {"literal": value[:MAX_TEXT]}
+        if type(value) in (tuple, list):
+            items = [self.encode(item, depth + 1) for item in value[:MAX_SEQUENCE]]
+            return {type(value).__name__: items}
+        if _is_keras_model(value):
+            return {"model": self._encode_model(value)}
+        if _is_history(value):
+            return {"history": _encode_history(value)}
+        return {"opaque": type(value).__qualname__[:200]}
+
+    def _encode_model(self, model: Any) -> dict[str, Any]:
+        try:
+            compile_config = json.loads(json.dumps(model.get_compile_config()))
+        except Exception:  # not compiled, or compiled with something JSON cannot hold
+            compile_config = None
+        return {
+            "config": model.to_json(),
+            "compile": compile_config,
+            "weights": [self._add_array(weight) for weight in model.get_weights()],
+        }
+
+
+def _is_keras_model(value: Any) -> bool:
+    return type(value).__module__.startswith("keras") and hasattr(value, "get_weights")
+
+
+def _is_history(value: Any) -> bool:
+    return type(value).__name__ == "History" and isinstance(getattr(value, "history", None), dict)
+
+
+def _encode_history(history: Any) -> dict[str, Any]:
+    metrics = {
+        str(name)[:100]: [float(number) for number in list(values)[:10000]]
+        for name, values in list(history.history.items())[:MAX_SEQUENCE]
+    }
+    epochs = [int(epoch) for epoch in list(getattr(history, "epoch", []))[:10000]]
+    return {"history": metrics, "epoch": epochs}
+
+
+def write_record(
+    directory: Path, name: str, record: BaseModel, arrays: dict[str, np.ndarray]
+) -> None:
+    """Write arrays first, then the JSON: a record whose JSON exists is complete."""
+    np.savez(directory / f"{name}.npz", **arrays)
+    partial = directory / f"{name}.json.partial"
+    partial.write_text(record.model_dump_json())
+    partial.rename(directory / f"{name}.json")

@@ -1,0 +1,171 @@
+"""Render result records: terminal feedback, CSV gradebook, Gradescope results.json.
+
+What a student sees of a hidden case is its name and whether it passed, nothing more; and any
+text that crosses to a student is scrubbed of lines of the check files, in case a submission
+managed to read them and echo them in an exception message.
+"""
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.records import CaseResult, Outcome, Status, SubmissionResult
+
+REDACTED = "[redacted]"
+MIN_SECRET_LINE = 16
+HIDDEN_VISIBILITY = "after_published"
+MARKS = {
+    Outcome.PASSED: "[green]✔ passed[/]",
+    Outcome.FAILED: "[red]✘ failed[/]",
+    Outcome.NOT_ATTEMPTED: "[yellow]… not attempted[/]",
+    Outcome.NOT_RUN: "[red]✘ did not run[/]",
+    Outcome.GRADER_ERROR: "[magenta]! grader error[/]",
+}
+
+
+class Redactor:
+    """Removes lines of the grader's check files from text shown to students."""
+
+    def __init__(self, check_files: list[Path]) -> None:
+        self.secrets = sorted(
+            {
+                line.strip()
+                for path in check_files
+                for line in path.read_text().splitlines()
+                if len(line.strip()) >= MIN_SECRET_LINE
+            },
+            key=len,
+            reverse=True,
+        )
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+def format_points(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def student_message(case: CaseResult, redact: Redactor) -> str:
+    """What the student may read about a case: nothing but pass/fail when it is hidden."""
+    if case.hidden:
+        return "Hidden check passed." if case.outcome is Outcome.PASSED else "Hidden check failed."
+    return redact(case.message)
+
+
+# ---- Terminal ----------------------------------------------------------------------------
+
+
+def print_feedback(result: SubmissionResult, redact: Redactor, console: Console) -> None:
+    """The self-check report: every case with its verdict and, when it failed, why."""
+    console.print(f"[bold]{result.submission}[/]  status: {result.status}")
+    if result.note:
+        console.print(f"  {redact(result.note)}")
+    for question in result.questions:
+        earned = f"{format_points(question.points)}/{format_points(question.max_points)}"
+        console.print(f"\n[bold]{question.id}[/]  {earned}")
+        for case in question.cases:
+            console.print(f"  {MARKS[case.outcome]}  {case.name}", highlight=False)
+            if case.outcome is not Outcome.PASSED and case.message:
+                console.print(f"      {student_message(case, redact)}", highlight=False)
+    total = f"{format_points(result.total)}/{format_points(result.max_points)}"
+    console.print(f"\n[bold]Total: {total}[/]")
+
+
+def print_gradebook(
+    results: list[SubmissionResult], question_ids: list[str], console: Console
+) -> None:
+    table = Table(title="Gradebook")
+    for column in ["submission", *question_ids, "total", "status", "note"]:
+        table.add_column(column, overflow="fold")
+    for result in results:
+        points = [format_points(q.points) for q in result.questions]
+        total = f"{format_points(result.total)}/{format_points(result.max_points)}"
+        table.add_row(result.submission, *points, total, result.status, result.note)
+    console.print(table)
+
+
+# ---- Gradebook CSV -----------------------------------------------------------------------
+
+
+def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> str:
+    """One row per submission: points per question, total, max, status and a note."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *question_ids, "total", "max", "status", "note"])
+    for result in results:
+        points = {question.id: format_points(question.points) for question in result.questions}
+        note = result.note
+        if result.status is Status.OK and result.diagnoses:
+            note = "; ".join(filter(None, [note, "diagnoses: " + ", ".join(result.diagnoses)]))
+        writer.writerow(
+            [
+                result.submission,
+                *(points.get(question_id, "0") for question_id in question_ids),
+                format_points(result.total),
+                format_points(result.max_points),
+                result.status.value,
+                note,
+            ]
+        )
+    return buffer.getvalue()
+
+
+# ---- Gradescope --------------------------------------------------------------------------
+
+
+def gradescope_results(result: SubmissionResult, redact: Redactor) -> dict[str, Any]:
+    """Gradescope's results.json: one test per case; hidden ones show only after publishing."""
+    tests = []
+    for number, case in enumerate(
+        (case for question in result.questions for case in question.cases), start=1
+    ):
+        tests.append(
+            {
+                "name": case.name,
+                "number": str(number),
+                "score": case.points,
+                "max_score": case.max_points,
+                "status": "passed" if case.outcome is Outcome.PASSED else "failed",
+                "visibility": HIDDEN_VISIBILITY if case.hidden else "visible",
+                "output": student_message(case, redact),
+            }
+        )
+    summary = f"Status: {result.status.value}."
+    if result.note:
+        summary += " " + redact(result.note)
+    return {
+        "score": result.total,
+        "execution_time": result.seconds,
+        "output": summary,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write_outputs(
+    results: list[SubmissionResult], question_ids: list[str], out: Path, redact: Redactor
+) -> None:
+    """grades.csv and results/NAME.json, written whole and then moved into place."""
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    for result in results:
+        _write(
+            out / "results" / f"{result.submission}.json",
+            json.dumps(gradescope_results(result, redact), indent=2),
+        )
+    _write(out / "grades.csv", gradebook_csv(results, question_ids))
+
+
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)

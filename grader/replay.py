@@ -1,0 +1,277 @@
+"""Run the checks without the student's code: record a plan, then replay the child's answers.
+
+The checks in tests/ are ordinary otter test cases that call the student's functions. To judge
+a submission without importing it, the grader runs them twice, never in the student's process:
+
+1. **Plan** (once per batch): each check runs against the reference solution through a
+   `PlanRecorder`, which notes every call and its arguments (literals, arrays, or results of
+   earlier calls). Stand-ins answer where the reference's work is not needed to plan
+   (see grader.exercise.PLANNING_STAND_INS: no training, no download).
+2. The sandboxed child makes the planned calls with the student's functions (grader.child).
+3. **Replay**: each check runs again through a `Replayer`, whose functions answer every call
+   with what the child recorded for the same call, rebuilt as plain arrays, numbers and
+   Keras models the grader reconstructed itself.
+
+A check must therefore call the student's functions only with literals, arrays, or unmodified
+results of earlier calls, and make its calls before its assertions.
+"""
+
+import builtins
+import contextlib
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from grader.models import ModelNotRebuilt, rebuild_model
+from grader.protocol import (
+    ArrayArgument,
+    CallRecord,
+    LiteralArgument,
+    PlannedCall,
+    RaisedError,
+    ReferenceArgument,
+    array_digest,
+)
+
+CallKey = tuple[str, tuple[Any, ...]]
+
+
+class ReplayMiss(Exception):
+    """A check made a call the plan does not hold: a grader bug, not the student's."""
+
+
+class CallNotRun(Exception):
+    """The child never got to this call (it timed out, crashed or exited first)."""
+
+
+class StudentRaised(Exception):
+    """Mixin marking an exception as the student's own, replayed from the child's record."""
+
+    function: str = ""
+    frames: tuple = ()
+
+
+class StudentError(StudentRaised):
+    """A replayed exception whose type is not a Python builtin."""
+
+
+def _replayed_type(name: str) -> type[StudentRaised]:
+    builtin = getattr(builtins, name, None)
+    ordinary = (
+        isinstance(builtin, type)
+        and issubclass(builtin, Exception)
+        and not issubclass(builtin, StudentRaised)
+    )
+    if not ordinary:
+        return StudentError
+    try:
+        return type(f"Student{name}", (builtin, StudentRaised), {})
+    except TypeError:  # a builtin whose layout forbids the mixin
+        return StudentError
+
+
+def replay_exception(function: str, raised: RaisedError) -> StudentRaised:
+    """Rebuild the student's exception: a builtin type stays catchable as that type."""
+    kind = _replayed_type(raised.type)
+    message = raised.message if kind is not StudentError else f"{raised.type}: {raised.message}"
+    error = kind(message)
+    error.function = function
+    error.frames = raised.frames
+    error.type_name = raised.type
+    return error
+
+
+class Opaque:
+    """Something the student returned that cannot cross the boundary (not an array, model, ...)."""
+
+    def __init__(self, description: str) -> None:
+        object.__setattr__(self, "description", description)
+
+    def __getattr__(self, name: str) -> Any:
+        raise _replayed_type("TypeError")(
+            f"the grader received a {self.description}, which it cannot use"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.description}>"
+
+
+class _CallTags:
+    """Which objects are results of which planned call, so later calls can refer to them."""
+
+    def __init__(self) -> None:
+        self._tags: dict[int, tuple[Any, int, tuple[int, ...]]] = {}
+
+    def tag(self, value: Any, call: int, path: tuple[int, ...] = ()) -> None:
+        if isinstance(value, tuple | list):
+            for index, item in enumerate(value):
+                self.tag(item, call, (*path, index))
+        if not isinstance(value, bool | int | float | str | type(None)):
+            self._tags.setdefault(id(value), (value, call, path))
+
+    def find(self, value: Any) -> tuple[int, tuple[int, ...]] | None:
+        entry = self._tags.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1], entry[2]
+        return None
+
+
+def _argument_key(value: Any, tags: _CallTags) -> tuple[Any, ...]:
+    found = tags.find(value)
+    if found is not None:
+        return ("reference", *found)
+    if isinstance(value, np.ndarray):
+        return ("array", array_digest(value))
+    if value is None or type(value) in (bool, int, float, str):
+        return ("literal", type(value).__name__, value)
+    raise ReplayMiss(
+        f"checks may pass literals, arrays or earlier results only, not {type(value).__name__}"
+    )
+
+
+def call_key(function: str, arguments: tuple, keywords: dict, tags: _CallTags) -> CallKey:
+    positional = tuple(_argument_key(value, tags) for value in arguments)
+    named = tuple((key, _argument_key(keywords[key], tags)) for key in sorted(keywords))
+    return function, (*positional, *named)
+
+
+class PlanRecorder:
+    """Records the calls checks make, answering them with the reference solution."""
+
+    def __init__(self, reference: Any, stand_ins: dict[str, Callable[..., Any]]) -> None:
+        """`stand_ins` answer instead of the reference where its work is not needed to plan."""
+        self.reference = reference
+        self.stand_ins = stand_ins
+        self.calls: list[PlannedCall] = []
+        self.arrays: dict[str, np.ndarray] = {}
+        self.index: dict[CallKey, int] = {}
+        self._tags = _CallTags()
+
+    def function(self, name: str) -> Callable[..., Any]:
+        def recorded(*arguments: Any, **keywords: Any) -> Any:
+            key = call_key(name, arguments, keywords, self._tags)
+            if key not in self.index:
+                self.index[key] = len(self.calls)
+                self.calls.append(
+                    PlannedCall(
+                        id=len(self.calls),
+                        function=name,
+                        arguments=tuple(self._plan_argument(value) for value in arguments),
+                        keywords={k: self._plan_argument(v) for k, v in keywords.items()},
+                    )
+                )
+            implementation = self.stand_ins.get(name) or getattr(self.reference, name)
+            result = implementation(*arguments, **keywords)
+            self._tags.tag(result, self.index[key])
+            return result
+
+        recorded.__name__ = name
+        return recorded
+
+    def _plan_argument(self, value: Any) -> LiteralArgument | ArrayArgument | ReferenceArgument:
+        found = self._tags.find(value)
+        if found is not None:
+            return ReferenceArgument(call=found[0], path=found[1])
+        if isinstance(value, np.ndarray):
+            name = f"d{array_digest(value)[:24]}"
+            self.arrays[name] = value
+            return ArrayArgument(name=name)
+        return LiteralArgument(value=value)
+
+
+class Replayer:
+    """Answers the checks' calls with what the sandboxed child recorded for the same calls."""
+
+    def __init__(
+        self,
+        index: dict[CallKey, int],
+        records: dict[int, CallRecord],
+        arrays: dict[str, np.ndarray],
+        missing_reason: str,
+    ) -> None:
+        self.index = index
+        self.records = records
+        self.arrays = arrays
+        self.missing_reason = missing_reason
+        self._tags = _CallTags()
+
+    def function(self, name: str) -> Callable[..., Any]:
+        def replayed(*arguments: Any, **keywords: Any) -> Any:
+            key = call_key(name, arguments, keywords, self._tags)
+            if key not in self.index:
+                raise ReplayMiss(f"the plan holds no call {name}{key[1]}")
+            record = self.records.get(self.index[key])
+            if record is None:
+                raise CallNotRun(f"{name}() did not run: {self.missing_reason}")
+            self._apply_changes(record, arguments, keywords)
+            if record.raised is not None:
+                raise replay_exception(name, record.raised)
+            value = self.materialize(record.returned)
+            self._tags.tag(value, record.id)
+            return value
+
+        replayed.__name__ = name
+        return replayed
+
+    def _apply_changes(self, record: CallRecord, arguments: tuple, keywords: dict) -> None:
+        """Do to the check's arguments what the student's function did to the child's."""
+        for key, encoded in record.changed.items():
+            target = arguments[int(key)] if key.isdigit() else keywords.get(key)
+            if isinstance(target, np.ndarray) and "array" in encoded:
+                new_state = self.arrays[encoded["array"]]
+                if new_state.shape == target.shape:
+                    np.copyto(target, new_state, casting="unsafe")
+            elif hasattr(target, "set_weights") and "model" in encoded:
+                weights = [self.arrays[name] for name in encoded["model"]["weights"]]
+                # A changed architecture refuses the weights; the next check on it says so.
+                with contextlib.suppress(ValueError):
+                    target.set_weights(weights)
+
+    def materialize(self, encoded: Any) -> Any:
+        """Turn a validated encoded value into arrays, numbers, tuples or a rebuilt model."""
+        if not isinstance(encoded, dict) or len(encoded) == 0:
+            return Opaque("malformed value")
+        if "array" in encoded:
+            array = self.arrays[encoded["array"]]
+            return array[()] if encoded.get("scalar") else array
+        if "literal" in encoded:
+            return encoded["literal"]
+        if "tuple" in encoded:
+            return tuple(self.materialize(item) for item in encoded["tuple"])
+        if "list" in encoded:
+            return [self.materialize(item) for item in encoded["list"]]
+        if "model" in encoded:
+            return self._model(encoded["model"])
+        if "history" in encoded:
+            history = encoded["history"]
+            return SimpleNamespace(history=history["history"], epoch=history["epoch"], params={})
+        return Opaque(str(encoded.get("opaque", "value the grader cannot read")))
+
+    def _model(self, encoded: dict) -> Any:
+        weights = [self.arrays[name] for name in encoded["weights"]]
+        try:
+            return rebuild_model(encoded["config"], encoded["compile"], weights)
+        except ModelNotRebuilt as error:
+            raise _replayed_type("ValueError")(
+                f"the grader could not rebuild your model: {error}"
+            ) from None
+
+
+def plan_index(calls: tuple[PlannedCall, ...], arrays: dict[str, np.ndarray]) -> dict[CallKey, int]:
+    """The key of every planned call, as `call_key` computes it while the checks replay."""
+
+    def key(argument: LiteralArgument | ArrayArgument | ReferenceArgument) -> tuple[Any, ...]:
+        if isinstance(argument, ReferenceArgument):
+            return ("reference", argument.call, argument.path)
+        if isinstance(argument, ArrayArgument):
+            return ("array", array_digest(arrays[argument.name]))
+        return ("literal", type(argument.value).__name__, argument.value)
+
+    index = {}
+    for call in calls:
+        positional = tuple(key(argument) for argument in call.arguments)
+        named = tuple((name, key(call.keywords[name])) for name in sorted(call.keywords))
+        index[(call.function, (*positional, *named))] = call.id
+    return index

@@ -1,0 +1,47 @@
+"""Question "sigmoid": build_perceptron("sigmoid") squashes every output into [0, 1]."""
+
+import numpy as np
+from otter.test_files import test_case
+
+from grader import diagnoses
+from grader.check_helpers import build, outputs, parameter_count
+from grader.config import load_config
+
+OK_FORMAT = False
+name = "sigmoid"
+points = load_config().questions[name].points
+
+
+def _expect_unit_range(model, inputs):
+    values = outputs(model, inputs)
+    low, high = float(values.min()), float(values.max())
+    assert np.isfinite(values).all() and low >= 0 and high <= 1, diagnoses.missing_sigmoid(
+        low, high
+    )
+
+
+@test_case(name="sigmoid: outputs in [0, 1] for raw and scaled images", hidden=False)
+def test_outputs_in_range(build_perceptron):
+    model = build(build_perceptron, "sigmoid")
+    images = np.random.default_rng(7).integers(0, 256, size=(8, 28, 28)).astype(np.float32)
+    _expect_unit_range(model, np.concatenate([images, images / 255]))
+
+
+@test_case(name="sigmoid: still 785 parameters", hidden=False)
+def test_parameter_count(build_perceptron):
+    count = parameter_count(build(build_perceptron, "sigmoid"))
+    assert count == diagnoses.PERCEPTRON_PARAMETERS, diagnoses.wrong_parameter_count(count)
+
+
+@test_case(name="sigmoid: outputs in [0, 1] on inputs it has never seen", hidden=True)
+def test_extreme_inputs(build_perceptron):
+    model = build(build_perceptron, "sigmoid")
+    magnitude = load_config().sigmoid.large_input
+    generator = np.random.default_rng(31337)
+    probes = [
+        generator.integers(0, 256, size=(32, 28, 28)).astype(np.float32),
+        generator.uniform(-magnitude, magnitude, size=(32, 28, 28)).astype(np.float32),
+        np.full((2, 28, 28), magnitude, dtype=np.float32),
+        np.full((2, 28, 28), -magnitude, dtype=np.float32),
+    ]
+    _expect_unit_range(model, np.concatenate(probes))
