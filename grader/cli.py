@@ -13,7 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _run(command, **options) -> None:
@@ -75,6 +75,14 @@ def data(
         return 0
 
     _run(run)
+
+
+@app.command()
+def calibrate() -> None:
+    """Train right and known-wrong pipelines over seeds; check the thresholds separate them."""
+    from grader.commands import calibrate as command
+
+    _run(command.main)
 
 
 @app.command()

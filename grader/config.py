@@ -43,6 +43,12 @@ class AccuracySettings(_Section):
     validation_floor: float = Field(gt=0, lt=1)
 
 
+class CalibrationSettings(_Section):
+    seeds: list[int] = Field(min_length=1)
+    accuracy_margin: float = Field(ge=0)
+    recall_margin: float = Field(ge=0)
+
+
 class SigmoidSettings(_Section):
     large_input: PositiveFloat
 
@@ -56,6 +62,7 @@ class Config(_Section):
     grading: GradingSettings
     data: DataSettings
     accuracy: AccuracySettings
+    calibration: CalibrationSettings
     sigmoid: SigmoidSettings
     questions: dict[str, QuestionSettings]
 

@@ -19,6 +19,7 @@ import functools
 import gzip
 import hashlib
 import http.client
+import io
 import json
 import os
 import tempfile
@@ -46,6 +47,7 @@ NPZ_NAME = "mnist.npz"
 MANIFEST_NAME = "manifest.json"
 GZ_SUFFIX = ".gz"
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
+STORE_FILE_MODE = 0o644
 
 INSTALL_ADVICE = "run `grader data` (online) or `grader data --from DIR` (offline)"
 
@@ -247,21 +249,22 @@ def parse_idx(content: bytes) -> np.ndarray:
 
 
 def _verify(file: IdxFile, raw: bytes, gzipped: bool, origin: str, dataset: str) -> _Verified:
-    """Decompress if needed and check the MD5 of the content; GraderError saying what to do."""
+    """Decompress if needed and check the MD5 of the content; GraderError saying what's wrong.
+
+    The message says what is wrong with the file; callers add what to do about it.
+    """
     shown = file.gz_name if gzipped else file.name
     try:
         content = gzip.decompress(raw) if gzipped else raw
     except (OSError, EOFError, zlib.error) as error:
         raise GraderError(
-            f"{shown} from {origin} is not a valid gzip file ({error}): it is truncated or "
-            f"corrupt. Copy it again, or {INSTALL_ADVICE}."
+            f"{shown} from {origin} is not a valid gzip file ({error}): truncated or corrupt"
         ) from None
     got = hashlib.md5(content).hexdigest()
     if got != file.md5:
         raise GraderError(
             f"{shown} from {origin} failed its checksum: expected MD5 {file.md5} of the "
-            f"uncompressed content, got {got}{_mixup_hint(got, dataset)}. "
-            f"Copy it again, or {INSTALL_ADVICE}."
+            f"uncompressed content, got {got}{_mixup_hint(got, dataset)}"
         )
     return _Verified(file, raw, content, gzipped)
 
@@ -291,8 +294,7 @@ def _read_folder(dataset: str, source: Path) -> tuple[list[_Verified], str]:
     for file in FILES[dataset]:
         for name, gzipped in ((file.gz_name, True), (file.name, False)):
             if (folder / name).is_file():
-                raw = _read_bytes(folder / name)
-                verified.append(_verify(file, raw, gzipped, str(folder), dataset))
+                verified.append(_verify_copy(file, folder / name, gzipped, dataset))
                 break
         else:
             raise GraderError(
@@ -301,6 +303,16 @@ def _read_folder(dataset: str, source: Path) -> tuple[list[_Verified], str]:
                 f"or run `grader data` to download them."
             )
     return verified, str(folder)
+
+
+def _verify_copy(file: IdxFile, path: Path, gzipped: bool, dataset: str) -> _Verified:
+    """A local file, verified; a bad one is a one-line GraderError ending with what to do."""
+    try:
+        return _verify(file, _read_bytes(path), gzipped, str(path.parent), dataset)
+    except GraderError as error:
+        raise GraderError(
+            f"{error}. Copy the original {TITLES[dataset]} file there, or {INSTALL_ADVICE}."
+        ) from None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -359,6 +371,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, STORE_FILE_MODE)  # mkstemp makes it private; others may read the store
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -367,22 +380,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _npz_bytes(verified: list[_Verified]) -> bytes:
     """mnist.npz's bytes, with the same keys as keras' own file."""
-    path = Path(tempfile.mkstemp(suffix=".npz")[1])
-    try:
-        arrays = {v.file.key: parse_idx(v.content) for v in verified}
-        np.savez_compressed(path, **arrays)
-        return path.read_bytes()
-    finally:
-        path.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{v.file.key: parse_idx(v.content) for v in verified})
+    return buffer.getvalue()
 
 
 def _store_contents(dataset: str, verified: list[_Verified]) -> dict[str, bytes]:
     """File name -> bytes to store: the npz for MNIST; for Fashion the .gz files as given."""
     if dataset == MNIST:
         return {NPZ_NAME: _npz_bytes(verified)}
-    return {
-        v.file.gz_name: v.raw if v.gzipped else gzip.compress(v.content, mtime=0) for v in verified
-    }
+    return {v.file.gz_name: v.raw if v.gzipped else _gzip(v.content) for v in verified}
+
+
+def _gzip(content: bytes) -> bytes:
+    """Gzip at zlib's default level (level 9 is ten times slower for 1% less), reproducibly."""
+    return gzip.compress(content, compresslevel=zlib.Z_DEFAULT_COMPRESSION, mtime=0)
 
 
 def _write_store(dataset: str, contents: dict[str, bytes], source: str) -> Path:

@@ -7,11 +7,13 @@ keras' loader serves `sandbox_view`, whose test split is a stand-in drawn from t
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
+from grader.check_helpers import build, outputs, require_array
 from grader.config import load_config
 from grader.datasets import load_mnist_arrays
 
@@ -82,3 +84,41 @@ PLANNING_STAND_INS: dict[str, Callable[..., Any]] = {
     "train": _stand_in_history,
     "load_mnist": load_mnist_arrays,
 }
+
+
+@dataclass(frozen=True)
+class HeldoutMetrics:
+    accuracy: float
+    recall: float
+    predicted_fives: int
+    baseline: float
+
+
+def train_pipeline(
+    normalize: Callable, is_five: Callable, build_perceptron: Callable, train: Callable, epochs: int
+) -> tuple[Any, Any, Any, np.ndarray]:
+    """The student's pipeline end to end: (model, history, normalize(pixel_ramp), y_val).
+
+    Every student call comes before any judgement, so the grader's plan sees all of them.
+    """
+    x_train, y_train, x_val, y_val = training_split()
+    inputs, targets = normalize(x_train), is_five(y_train)
+    validation_inputs, validation_targets = normalize(x_val), is_five(y_val)
+    scaled_ramp = normalize(pixel_ramp().copy())
+    model = build(build_perceptron, "sigmoid")
+    history = train(model, inputs, targets, validation_inputs, validation_targets, epochs=epochs)
+    return model, history, scaled_ramp, y_val
+
+
+def heldout_metrics(model: Any, scaled_ramp: Any) -> HeldoutMetrics:
+    """Accuracy and recall on fives of the trained model on MNIST's test images."""
+    images, digits = heldout_set()
+    scaled = apply_pixel_scaling(require_array(scaled_ramp, "normalize"), images)
+    predicted_five = outputs(model, scaled.astype(np.float32)).reshape(-1) >= 0.5
+    actual_five = digits == TARGET_DIGIT
+    return HeldoutMetrics(
+        accuracy=float(np.mean(predicted_five == actual_five)),
+        recall=float(np.mean(predicted_five[actual_five])),
+        predicted_fives=int(predicted_five.sum()),
+        baseline=majority_baseline(digits),
+    )

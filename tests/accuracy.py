@@ -1,24 +1,16 @@
-"""Question "accuracy": the student's own pipeline, trained by the grader, recognises fives.
+"""Question "accuracy": the student's own pipeline, trained by the grader, recognizes fives.
 
 The pipeline is theirs end to end: normalize, is_five, build_perceptron("sigmoid") and train,
-for the config's number of epochs. It is judged on MNIST's test images, which the student's code
-never sees: their normalize is applied to them pixel value by pixel value (see
-grader.exercise.apply_pixel_scaling).
+for the config's number of epochs (grader.exercise.train_pipeline). It is judged on MNIST's
+test images, which the student's code never sees: their normalize is applied to them pixel
+value by pixel value (grader.exercise.apply_pixel_scaling).
 """
 
-import numpy as np
 from otter.test_files import test_case
 
 from grader import diagnoses
-from grader.check_helpers import build, outputs, require_array
 from grader.config import load_config
-from grader.exercise import (
-    apply_pixel_scaling,
-    heldout_set,
-    majority_baseline,
-    pixel_ramp,
-    training_split,
-)
+from grader.exercise import heldout_metrics, majority_baseline, train_pipeline
 
 OK_FORMAT = False
 name = "accuracy"
@@ -28,21 +20,10 @@ SETTINGS = load_config().accuracy
 CONSTANT_MARGIN = 0.002
 
 
-def _train_pipeline(normalize, is_five, build_perceptron, train):
-    x_train, y_train, x_val, y_val = training_split()
-    inputs, targets = normalize(x_train), is_five(y_train)
-    validation_inputs, validation_targets = normalize(x_val), is_five(y_val)
-    scaled_ramp = normalize(pixel_ramp().copy())
-    model = build(build_perceptron, "sigmoid")
-    history = train(
-        model, inputs, targets, validation_inputs, validation_targets, epochs=SETTINGS.epochs
-    )
-    return model, history, scaled_ramp, y_val
-
-
 @test_case(name="accuracy: your History shows validation accuracy well above the baseline")
 def test_validation_accuracy(normalize, is_five, build_perceptron, train):
-    _, history, _, y_val = _train_pipeline(normalize, is_five, build_perceptron, train)
+    functions = (normalize, is_five, build_perceptron, train)
+    _, history, _, y_val = train_pipeline(*functions, epochs=SETTINGS.epochs)
     curve = getattr(history, "history", {}).get("val_accuracy")
     assert curve, diagnoses.diagnosis(
         "no_validation",
@@ -67,15 +48,13 @@ def test_validation_accuracy(normalize, is_five, build_perceptron, train):
 
 @test_case(name="accuracy: held-out images your code never sees", hidden=True)
 def test_heldout_accuracy(normalize, is_five, build_perceptron, train):
-    model, _, scaled_ramp, _ = _train_pipeline(normalize, is_five, build_perceptron, train)
-    images, digits = heldout_set()
-    scaled = apply_pixel_scaling(require_array(scaled_ramp, "normalize"), images)
-    predicted_five = outputs(model, scaled.astype(np.float32)).reshape(-1) >= 0.5
-    actual_five = digits == 5
-    accuracy = float(np.mean(predicted_five == actual_five))
-    recall = float(np.mean(predicted_five[actual_five]))
-    if not predicted_five.any():
-        raise AssertionError(diagnoses.constant_predictor(accuracy, majority_baseline(digits)))
-    assert accuracy >= SETTINGS.threshold and recall >= SETTINGS.recall_floor, diagnoses.diagnosis(
-        "low_accuracy", f"held-out accuracy {accuracy:.4f}, recall on fives {recall:.4f}"
+    functions = (normalize, is_five, build_perceptron, train)
+    model, _, scaled_ramp, _ = train_pipeline(*functions, epochs=SETTINGS.epochs)
+    metrics = heldout_metrics(model, scaled_ramp)
+    if metrics.predicted_fives == 0:
+        raise AssertionError(diagnoses.constant_predictor(metrics.accuracy, metrics.baseline))
+    passed = metrics.accuracy >= SETTINGS.threshold and metrics.recall >= SETTINGS.recall_floor
+    assert passed, diagnoses.diagnosis(
+        "low_accuracy",
+        f"held-out accuracy {metrics.accuracy:.4f}, recall on fives {metrics.recall:.4f}",
     )
