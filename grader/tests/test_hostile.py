@@ -1,0 +1,137 @@
+"""Broken and hostile submissions: each gets exactly one row, the right status, and no point it
+did not earn honestly. Each file is the reference (or a known-wrong variant) plus one trick."""
+
+import dataclasses
+
+import pytest
+
+from grader.config import EXAMPLES_DIRECTORY, SOLUTION_PATH
+from grader.examples import strip_markers
+from grader.grading import grade_submission
+from grader.records import Outcome, Status
+from grader.submissions import submission_at
+
+REFERENCE = strip_markers(SOLUTION_PATH.read_text())
+NO_SIGMOID = (EXAMPLES_DIRECTORY / "no_sigmoid.py").read_text()
+TRAIN_BODY = "    return model.fit(x_train, y_train, epochs=epochs, validation_data=(x_val, y_val))"
+SHORT_TIMEOUT_SECONDS = 30
+
+MONKEYPATCHES = '''
+import numpy
+import keras
+import otter.test_files.exception_test as otter_tests
+numpy.allclose = lambda *arguments, **keywords: True
+numpy.array_equal = lambda *arguments, **keywords: True
+numpy.isfinite = lambda values: numpy.ones(numpy.shape(values), dtype=bool)
+otter_tests.test_case.call_func = lambda self, environment: None
+otter_tests.ExceptionTestFile.run = lambda self, environment: None
+keras.Model.count_params = lambda self: 785
+print("All tests passed! 12/12")
+'''
+
+
+def with_train_body(body: str) -> str:
+    assert TRAIN_BODY in REFERENCE
+    return REFERENCE.replace(TRAIN_BODY, body)
+
+
+@pytest.fixture(scope="module")
+def short_context(context):
+    """The session's context with a short time limit, for submissions that never finish."""
+    grading = context.config.grading.model_copy(update={"timeout_seconds": SHORT_TIMEOUT_SECONDS})
+    config = context.config.model_copy(update={"grading": grading})
+    return dataclasses.replace(context, config=config)
+
+
+def grade_source(context, write_submission, name, source):
+    return grade_submission(submission_at(write_submission(name, source)), context)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "note"),
+    [
+        ("syntax_error", REFERENCE + "\ndef broken(:\n    pass\n", "SyntaxError"),
+        ("raises_at_import", REFERENCE + '\nraise RuntimeError("boom")\n', "RuntimeError"),
+        ("sys_exit", "import sys\nsys.exit(0)\n" + REFERENCE, "sys.exit()"),
+        ("os_exit", "import os\nos._exit(0)\n" + REFERENCE, "exit code 0"),
+    ],
+)
+def test_import_failures_are_errors_with_no_points(context, write_submission, name, source, note):
+    """Does a file that fails or exits while importing get status error, a note, and 0 points?"""
+    result = grade_source(context, write_submission, name, source)
+    assert result.status is Status.ERROR
+    assert note in result.note
+    assert result.total == 0
+    assert all(c.outcome is not Outcome.PASSED for q in result.questions for c in q.cases)
+
+
+def test_infinite_loop_at_import_times_out(short_context, write_submission):
+    """Does `while True: pass` at import end as a timeout with no points, within the limit?"""
+    result = grade_source(short_context, write_submission, "loop", "while True:\n    pass\n")
+    assert result.status is Status.TIMEOUT
+    assert result.total == 0
+    assert result.seconds < SHORT_TIMEOUT_SECONDS + 10
+
+
+def test_hang_in_train_keeps_honest_points(short_context, write_submission):
+    """When train() never returns, do the questions answered before still count, and only those?"""
+    source = with_train_body("    import time\n    time.sleep(10**6)")
+    result = grade_source(short_context, write_submission, "hang", source)
+    assert result.status is Status.TIMEOUT
+    assert "train()" in result.note
+    points = {question.id: question.points for question in result.questions}
+    assert points["accuracy"] == 0
+    assert all(
+        question.points == question.max_points
+        for question in result.questions
+        if question.id != "accuracy"
+    )
+
+
+def test_os_exit_inside_a_function_is_an_error(context, write_submission):
+    """Does os._exit(0) in train() give status error, naming train(), with accuracy unearned?"""
+    result = grade_source(context, write_submission, "exit_in_train", with_train_body(
+        "    import os\n    os._exit(0)"
+    ))
+    assert result.status is Status.ERROR
+    assert "train()" in result.note
+    assert {q.id: q.points for q in result.questions}["accuracy"] == 0
+
+
+def test_monkeypatching_numpy_otter_and_keras_gains_nothing(grade, context, write_submission):
+    """Does patching numpy, otter and keras inside the submission change no point at all?"""
+    honest = grade(EXAMPLES_DIRECTORY / "no_sigmoid.py")
+    patched = grade_source(context, write_submission, "patched", MONKEYPATCHES + NO_SIGMOID)
+    assert patched.status is Status.OK
+    assert [q.points for q in patched.questions] == [q.points for q in honest.questions]
+    assert patched.total < patched.max_points
+
+
+def test_always_equal_object_earns_nothing(context, write_submission):
+    """Does normalize returning an object equal to everything fail every normalize case?"""
+    source = REFERENCE.replace(
+        '    return images.astype("float32") / 255',
+        "    class AlwaysEqual(float):\n"
+        "        __eq__ = __ge__ = __le__ = lambda self, other: True\n"
+        "        shape = property(lambda self: images.shape)\n"
+        "    return AlwaysEqual(0.5)",
+    )
+    result = grade_source(context, write_submission, "always_equal", source)
+    normalize = next(q for q in result.questions if q.id == "normalize")
+    assert normalize.points == 0
+    assert result.status is Status.OK
+
+
+def test_forged_outputs_and_printed_passes_are_ignored(grade, context, write_submission, tmp_path):
+    """Do printed 'passed' lines and results files written by the student change nothing?"""
+    forged = (
+        "import json, pathlib\n"
+        "print('All tests passed!')\n"
+        "for folder in (pathlib.Path.cwd(), pathlib.Path.cwd() / 'out'):\n"
+        "    (folder / 'results.json').write_text(json.dumps({'score': 12}))\n"
+        "    (folder / 'call-0.json').write_text('{\"score\": 12}')\n"
+    )
+    template = (EXAMPLES_DIRECTORY.parent.parent / "student_template.py").read_text()
+    result = grade_source(context, write_submission, "forger", forged + template)
+    assert result.total == 0
+    assert result.status is Status.NOT_ATTEMPTED
