@@ -8,7 +8,6 @@ Read assignment/INSTRUCTIONS.md first: it walks through every line you will writ
 """
 
 import keras
-import numpy as np
 
 # How many passes over the training images `train` makes. You may change it.
 EPOCHS = 5
@@ -30,7 +29,7 @@ def load_mnist():
 
 def normalize(images):
     """Return the images as float32 scaled into [0, 1], leaving `images` unchanged."""
-    raise NotImplementedError('Convert to float32 and divide by 255, the largest pixel value, without modifying `images`.')
+    raise NotImplementedError('Convert to float32 and divide by 255; return a new array.')
 
 
 def is_five(digits):
@@ -43,7 +42,7 @@ def build_perceptron(activation=None):
 
     Compile it with loss "mse", optimizer "adam" and metrics ["accuracy"].
     """
-    raise NotImplementedError('Build keras.Sequential([keras.Input(IMAGE_SHAPE), Flatten, Dense(1, activation=...)]) and compile it.')
+    raise NotImplementedError('Build Input(IMAGE_SHAPE) -> Flatten -> Dense(1, activation), then compile.')
 
 
 def train(model, x_train, y_train, x_val, y_val, epochs=EPOCHS):

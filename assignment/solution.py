@@ -8,7 +8,6 @@ Read assignment/INSTRUCTIONS.md first: it walks through every line you will writ
 """
 
 import keras
-import numpy as np
 
 # How many passes over the training images `train` makes. You may change it.
 EPOCHS = 5
@@ -32,7 +31,7 @@ def load_mnist():
 
 def normalize(images):
     """Return the images as float32 scaled into [0, 1], leaving `images` unchanged."""
-    # BEGIN SOLUTION "Convert to float32 and divide by 255, the largest pixel value, without modifying `images`."
+    # BEGIN SOLUTION "Convert to float32 and divide by 255; return a new array."
     # Scale pixels from 0..255 to the [0, 1] range.
     return images.astype("float32") / 255
     # END SOLUTION
@@ -50,7 +49,7 @@ def build_perceptron(activation=None):
 
     Compile it with loss "mse", optimizer "adam" and metrics ["accuracy"].
     """
-    # BEGIN SOLUTION "Build keras.Sequential([keras.Input(IMAGE_SHAPE), Flatten, Dense(1, activation=...)]) and compile it."
+    # BEGIN SOLUTION "Build Input(IMAGE_SHAPE) -> Flatten -> Dense(1, activation), then compile."
     model = keras.Sequential(
         [
             keras.Input(shape=IMAGE_SHAPE),

@@ -47,7 +47,7 @@ def variant_source(mistake_names: tuple[str, ...]) -> str:
 
 
 def measure(context: GradingContext, submission: Path, seed: int) -> HeldoutMetrics:
-    """Train one submission's pipeline in the sandbox with this seed; measure it on held-out data."""
+    """Train a submission's pipeline in the sandbox with this seed; measure it on held-out data."""
     settings = dataclasses.replace(context.sandbox, seed=seed)
     run = run_submission(submission, context.plan_directory, context.mnist_view, settings)
     index = plan_index(context.plan.calls, context.plan_arrays)
@@ -71,7 +71,7 @@ def judge(variant: str, seed: int, metrics: HeldoutMetrics, config: Config) -> M
 
 
 def calibrate(context: GradingContext, variants: list[str] | None = None) -> list[Measurement]:
-    """Every variant over the config's calibration seeds (the reference also at the grading seed)."""
+    """Every variant over the calibration seeds (the reference also at the grading seed)."""
     config = context.config
     measurements = []
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:

@@ -73,7 +73,7 @@ def _student_message(error: StudentRaised) -> str:
     if error.frames:
         frame = error.frames[-1]
         where = f" at line {frame.line} ({frame.text.strip()})"
-    return f"{error.function}() raised {error.type_name}{where}: {error}"
+    return f"{error.function}() raised {error.type_name}{where}: {error.summary}"
 
 
 def run_case(case: Case, functions: Mapping[str, Callable[..., Any]]) -> CaseResult:
@@ -97,7 +97,7 @@ def run_case(case: Case, functions: Mapping[str, Callable[..., Any]]) -> CaseRes
         return result(Outcome.FAILED, str(reason), getattr(reason, "code", None))
     except StudentRaised as error:
         if isinstance(error, NotImplementedError):
-            message = f"{error.function}() is not implemented yet: {error}"
+            message = f"{error.function}() is not implemented yet: {error.summary}"
             return result(Outcome.NOT_ATTEMPTED, message, "not_attempted")
         return result(Outcome.FAILED, _student_message(error), "raised")
     except CallNotRun as error:

@@ -1,5 +1,7 @@
 """The `grader` command: a thin layer over grader.commands; the one place errors become messages."""
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -8,12 +10,16 @@ from rich.console import Console
 
 from grader.errors import GraderError
 
+# TensorFlow's start-up chatter is noise to students and instructors; errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 app = typer.Typer(
     help="Grade the 'five or not five' perceptron exercise, safely.",
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(soft_wrap=True)
+# Wide enough for the gradebook when the output goes to a file or a CI log.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _run(command, **options) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader.records import CaseResult, Outcome, Status, SubmissionResult
@@ -50,6 +51,13 @@ class Redactor:
         return text
 
 
+def row_note(result: SubmissionResult) -> str:
+    """The instructor's note: why it ended as it did, and which mistakes the checks found."""
+    if result.status is Status.OK and result.diagnoses:
+        return "; ".join(filter(None, [result.note, "diagnoses: " + ", ".join(result.diagnoses)]))
+    return result.note
+
+
 def format_points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -66,16 +74,17 @@ def student_message(case: CaseResult, redact: Redactor) -> str:
 
 def print_feedback(result: SubmissionResult, redact: Redactor, console: Console) -> None:
     """The self-check report: every case with its verdict and, when it failed, why."""
-    console.print(f"[bold]{result.submission}[/]  status: {result.status}")
+    # Names and messages are text, not markup: "[batch, 784]" must show, "[/]" must not crash.
+    console.print(f"[bold]{escape(result.submission)}[/]  status: {result.status}")
     if result.note:
-        console.print(f"  {redact(result.note)}")
+        console.print(f"  {escape(redact(result.note))}")
     for question in result.questions:
         earned = f"{format_points(question.points)}/{format_points(question.max_points)}"
-        console.print(f"\n[bold]{question.id}[/]  {earned}")
+        console.print(f"\n[bold]{escape(question.id)}[/]  {earned}")
         for case in question.cases:
-            console.print(f"  {MARKS[case.outcome]}  {case.name}", highlight=False)
+            console.print(f"  {MARKS[case.outcome]}  {escape(case.name)}", highlight=False)
             if case.outcome is not Outcome.PASSED and case.message:
-                console.print(f"      {student_message(case, redact)}", highlight=False)
+                console.print(f"      {escape(student_message(case, redact))}", highlight=False)
     total = f"{format_points(result.total)}/{format_points(result.max_points)}"
     console.print(f"\n[bold]Total: {total}[/]")
 
@@ -89,7 +98,8 @@ def print_gradebook(
     for result in results:
         points = [format_points(q.points) for q in result.questions]
         total = f"{format_points(result.total)}/{format_points(result.max_points)}"
-        table.add_row(result.submission, *points, total, result.status, result.note)
+        note = escape(row_note(result))
+        table.add_row(escape(result.submission), *points, total, result.status, note)
     console.print(table)
 
 
@@ -103,9 +113,6 @@ def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> s
     writer.writerow(["submission", *question_ids, "total", "max", "status", "note"])
     for result in results:
         points = {question.id: format_points(question.points) for question in result.questions}
-        note = result.note
-        if result.status is Status.OK and result.diagnoses:
-            note = "; ".join(filter(None, [note, "diagnoses: " + ", ".join(result.diagnoses)]))
         writer.writerow(
             [
                 result.submission,
@@ -113,7 +120,7 @@ def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> s
                 format_points(result.total),
                 format_points(result.max_points),
                 result.status.value,
-                note,
+                row_note(result),
             ]
         )
     return buffer.getvalue()

@@ -51,6 +51,8 @@ class StudentRaised(Exception):
 
     function: str = ""
     frames: tuple = ()
+    type_name: str = ""
+    summary: str = ""
 
 
 class StudentError(StudentRaised):
@@ -72,27 +74,47 @@ def _replayed_type(name: str) -> type[StudentRaised]:
         return StudentError
 
 
+# Words that mark the line of a long TensorFlow error a student can act on.
+TELLING_WORDS = ("Incompatible shapes", "shape", "must", "expected", "Expected")
+
+
+def summarize(message: str, limit: int = 400) -> str:
+    """The useful part of a long message: its first line and, for TensorFlow's, its last."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    telling = [line for line in lines[1:] if any(word in line for word in TELLING_WORDS)]
+    summary = f"{lines[0]} … {(telling or lines)[-1]}" if len(lines) > 1 else lines[0]
+    return summary if len(summary) <= limit else summary[: limit - 1] + "…"
+
+
 def replay_exception(function: str, raised: RaisedError) -> StudentRaised:
     """Rebuild the student's exception: a builtin type stays catchable as that type."""
     kind = _replayed_type(raised.type)
-    message = raised.message if kind is not StudentError else f"{raised.type}: {raised.message}"
-    error = kind(message)
+    error: StudentRaised | None = None
+    if kind is not StudentError:
+        # A builtin whose constructor wants more than a message (UnicodeDecodeError, ...) is not.
+        with contextlib.suppress(TypeError):
+            error = kind(raised.message)
+    if error is None:
+        error = StudentError(f"{raised.type}: {raised.message}")
     error.function = function
     error.frames = raised.frames
     error.type_name = raised.type
+    error.summary = summarize(raised.message)
     return error
 
 
 class Opaque:
     """Something the student returned that cannot cross the boundary (not an array, model, ...)."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, function: str = "") -> None:
         object.__setattr__(self, "description", description)
+        object.__setattr__(self, "function", function)
 
     def __getattr__(self, name: str) -> Any:
-        raise _replayed_type("TypeError")(
-            f"the grader received a {self.description}, which it cannot use"
-        )
+        message = f"the grader received a {self.description}, which it cannot use"
+        raise replay_exception(self.function, RaisedError(type="TypeError", message=message))
 
     def __repr__(self) -> str:
         return f"<{self.description}>"
@@ -208,7 +230,7 @@ class Replayer:
             self._apply_changes(record, arguments, keywords)
             if record.raised is not None:
                 raise replay_exception(name, record.raised)
-            value = self.materialize(record.returned)
+            value = self.materialize(record.returned, name)
             self._tags.tag(value, record.id)
             return value
 
@@ -229,33 +251,37 @@ class Replayer:
                 with contextlib.suppress(ValueError):
                     target.set_weights(weights)
 
-    def materialize(self, encoded: Any) -> Any:
-        """Turn a validated encoded value into arrays, numbers, tuples or a rebuilt model."""
+    def materialize(self, encoded: Any, function: str = "") -> Any:
+        """Turn a validated encoded value into arrays, numbers, tuples or a rebuilt model.
+
+        `function` names the student's function that returned it, for error messages.
+        """
         if not isinstance(encoded, dict) or len(encoded) == 0:
-            return Opaque("malformed value")
+            return Opaque("malformed value", function)
         if "array" in encoded:
             array = self.arrays[encoded["array"]]
             return array[()] if encoded.get("scalar") else array
         if "literal" in encoded:
             return encoded["literal"]
         if "tuple" in encoded:
-            return tuple(self.materialize(item) for item in encoded["tuple"])
+            return tuple(self.materialize(item, function) for item in encoded["tuple"])
         if "list" in encoded:
-            return [self.materialize(item) for item in encoded["list"]]
+            return [self.materialize(item, function) for item in encoded["list"]]
         if "model" in encoded:
-            return self._model(encoded["model"])
+            return self._model(encoded["model"], function)
         if "history" in encoded:
             history = encoded["history"]
             return SimpleNamespace(history=history["history"], epoch=history["epoch"], params={})
-        return Opaque(str(encoded.get("opaque", "value the grader cannot read")))
+        return Opaque(str(encoded.get("opaque", "value the grader cannot read")), function)
 
-    def _model(self, encoded: dict) -> Any:
+    def _model(self, encoded: dict, function: str = "") -> Any:
         weights = [self.arrays[name] for name in encoded["weights"]]
         try:
             return rebuild_model(encoded["config"], encoded["compile"], weights)
         except ModelNotRebuilt as error:
-            raise _replayed_type("ValueError")(
-                f"the grader could not rebuild your model: {error}"
+            message = f"the grader could not rebuild your model: {error}"
+            raise replay_exception(
+                function, RaisedError(type="ValueError", message=message)
             ) from None
 
 

@@ -12,13 +12,15 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 from pydantic import ValidationError
@@ -146,16 +148,43 @@ class _Invalid(Exception):
     pass
 
 
-def _load_arrays(path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
-        return {}
-    if path.stat().st_size > MAX_RECORD_ARRAY_BYTES:
-        raise _Invalid(f"{path.name} is too large")
+def _open_written(path: Path, limit: int) -> BinaryIO:
+    """Open a file the child wrote, if it is a regular file of at most `limit` bytes.
+
+    Never a link to elsewhere, a pipe that would block, a device that never ends, or a folder.
+    """
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except Exception as error:
-        raise _Invalid(f"{path.name} is not a valid array file ({error})") from None
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise _Invalid(f"{path.name} cannot be opened ({error.strerror})") from None
+    stream = os.fdopen(descriptor, "rb")
+    info = os.fstat(descriptor)
+    problem = "is not a regular file" if not stat.S_ISREG(info.st_mode) else None
+    if problem is None and info.st_size > limit:
+        problem = "is too large"
+    if problem is not None:
+        stream.close()
+        raise _Invalid(f"{path.name} {problem}")
+    return stream
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    if not os.path.lexists(path):
+        return {}
+    with _open_written(path, MAX_RECORD_ARRAY_BYTES) as stream:
+        try:
+            # Sizes as unpacked, before anything is unpacked: a small file may hold a zip bomb.
+            with zipfile.ZipFile(stream) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_RECORD_ARRAY_BYTES:
+                raise _Invalid(f"{path.name} unpacks to {unpacked} bytes, too many")
+            stream.seek(0)
+            with np.load(stream, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+        except _Invalid:
+            raise
+        except Exception as error:
+            raise _Invalid(f"{path.name} is not a valid array file ({error})") from None
     for name, array in arrays.items():
         if array.dtype.kind not in ARRAY_KINDS:
             raise _Invalid(f"array {name} has dtype {array.dtype}")
@@ -166,8 +195,8 @@ def _check_encoded(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) ->
     """An encoded value may only be one of the shapes grader.protocol.Encoder writes."""
     if depth > 8 or not isinstance(value, dict) or not value or not set(value) <= ENCODED_KEYS:
         raise _Invalid("a value has an unknown shape")
-    if "array" in value and value["array"] not in arrays:
-        raise _Invalid(f"missing array {value['array']}")
+    if "array" in value and not (isinstance(value["array"], str) and value["array"] in arrays):
+        raise _Invalid(f"missing array {str(value['array'])[:100]}")
     if "literal" in value and not isinstance(value["literal"], None | bool | int | float | str):
         raise _Invalid("a literal is not a literal")
     for key in ("tuple", "list"):
@@ -183,7 +212,9 @@ def _check_encoded(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) ->
         if not isinstance(model.get("compile"), dict | None):
             raise _Invalid("a model's compile settings are malformed")
         weights = model.get("weights")
-        if not isinstance(weights, list) or any(name not in arrays for name in weights):
+        if not isinstance(weights, list) or any(
+            not (isinstance(name, str) and name in arrays) for name in weights
+        ):
             raise _Invalid("a model's weights are missing")
     if "history" in value:
         history = value["history"]
@@ -197,10 +228,10 @@ def _check_encoded(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) ->
             raise _Invalid("a history has no epochs")
 
 
-def _read_json(path: Path) -> str:
-    if path.stat().st_size > MAX_RECORD_JSON_BYTES:
-        raise _Invalid(f"{path.name} is too large")
-    return path.read_text()
+def _read_json(path: Path) -> bytes:
+    """The file's bytes; pydantic refuses those that are not UTF-8 JSON."""
+    with _open_written(path, MAX_RECORD_JSON_BYTES) as stream:
+        return stream.read(MAX_RECORD_JSON_BYTES)
 
 
 def _read_call(path: Path) -> tuple[CallRecord, dict[str, np.ndarray]]:
@@ -226,7 +257,7 @@ def read_report(directory: Path) -> ChildReport:
     problems: list[str] = []
     imported = None
     import_path = directory / "import.json"
-    if import_path.exists():
+    if os.path.lexists(import_path):
         try:
             imported = ImportRecord.model_validate_json(_read_json(import_path))
         except (ValidationError, _Invalid):

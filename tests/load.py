@@ -1,11 +1,11 @@
 """Question "load": load_mnist returns MNIST as raw arrays."""
 
 import numpy as np
-from grader.datasets import load_mnist_arrays
 from otter.test_files import test_case
 
 from grader.check_helpers import require_array
 from grader.config import load_config
+from grader.datasets import load_mnist_arrays
 from grader.diagnoses import diagnosis
 
 OK_FORMAT = False

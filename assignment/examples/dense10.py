@@ -9,7 +9,6 @@ Read assignment/INSTRUCTIONS.md first: it walks through every line you will writ
 """
 
 import keras
-import numpy as np
 
 # How many passes over the training images `train` makes. You may change it.
 EPOCHS = 5

@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from grader.config import load_config
 from grader.grading import grade_submission, prepare_context
@@ -29,7 +30,7 @@ def main(*, paths: list[Path], out: Path, timeout: float | None, console: Consol
             result = grade_submission(submission, context)
             results.append(result)
             console.print(
-                f"[{number}/{len(submissions)}] {submission.name}: {result.status} "
+                f"[{number}/{len(submissions)}] {escape(submission.name)}: {result.status} "
                 f"{result.total:g}/{result.max_points:g} ({result.seconds:.1f} s)"
             )
             write_outputs(results, config.question_ids, out, redact)

@@ -16,7 +16,7 @@ NO_SIGMOID = (EXAMPLES_DIRECTORY / "no_sigmoid.py").read_text()
 TRAIN_BODY = "    return model.fit(x_train, y_train, epochs=epochs, validation_data=(x_val, y_val))"
 SHORT_TIMEOUT_SECONDS = 30
 
-MONKEYPATCHES = '''
+MONKEYPATCHES = """
 import numpy
 import keras
 import otter.test_files.exception_test as otter_tests
@@ -27,7 +27,7 @@ otter_tests.test_case.call_func = lambda self, environment: None
 otter_tests.ExceptionTestFile.run = lambda self, environment: None
 keras.Model.count_params = lambda self: 785
 print("All tests passed! 12/12")
-'''
+"""
 
 
 def with_train_body(body: str) -> str:
@@ -90,9 +90,12 @@ def test_hang_in_train_keeps_honest_points(short_context, write_submission):
 
 def test_os_exit_inside_a_function_is_an_error(context, write_submission):
     """Does os._exit(0) in train() give status error, naming train(), with accuracy unearned?"""
-    result = grade_source(context, write_submission, "exit_in_train", with_train_body(
-        "    import os\n    os._exit(0)"
-    ))
+    result = grade_source(
+        context,
+        write_submission,
+        "exit_in_train",
+        with_train_body("    import os\n    os._exit(0)"),
+    )
     assert result.status is Status.ERROR
     assert "train()" in result.note
     assert {q.id: q.points for q in result.questions}["accuracy"] == 0

@@ -1,0 +1,38 @@
+# One command to set up and run the main job, one to set up and run the tests.
+#   make demo   - install into .venv, install the datasets, grade the shipped examples
+#   make test   - install into .venv, install the datasets, lint and run the whole test suite
+# Offline, point DATA_FROM at a folder holding the original MNIST files
+# (mnist/ and fashion-mnist/ subfolders); it defaults to ../shared/data when that exists.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_FROM ?= $(wildcard ../shared/data)
+DEMO_OUT ?= out/demo
+
+.PHONY: setup data demo test lint clean
+
+$(BIN)/grader: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/grader
+
+data: setup
+	$(BIN)/grader data $(if $(DATA_FROM),--from $(DATA_FROM))
+
+demo: data
+	$(BIN)/grader grade assignment/examples student_template.py --out $(DEMO_OUT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: data lint
+	$(BIN)/grader template --check
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

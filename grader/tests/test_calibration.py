@@ -1,0 +1,20 @@
+"""The accuracy thresholds sit with a margin between the reference and known-wrong pipelines."""
+
+import pytest
+
+from grader.calibrate import VARIANTS, calibrate, is_calibrated
+
+
+@pytest.mark.slow
+def test_thresholds_separate_right_from_wrong(context):
+    """Over several seeds, does every reference run clear the thresholds by the margins, and
+    every wrong run (no sigmoid, unnormalized, raw without sigmoid) miss one by its margin?"""
+    measurements = calibrate(context)
+    table = "\n".join(
+        f"{m.variant:15} seed {m.seed:>9}: accuracy {m.metrics.accuracy:.4f} "
+        f"recall {m.metrics.recall:.4f} clears={m.clears} misses={m.misses}"
+        for m in measurements
+    )
+    print(table)
+    assert {m.variant for m in measurements} == set(VARIANTS)
+    assert is_calibrated(measurements), table

@@ -1,0 +1,87 @@
+"""The `grader` command as students and instructors run it, in subprocesses."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH, load_config
+
+
+def grader(*arguments, env=None, cwd=REPOSITORY_ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
+
+
+def test_check_passes_the_reference():
+    """Does `grader check` exit 0 on the reference and say all public checks pass?"""
+    completed = grader("check", str(EXAMPLES_DIRECTORY / "reference.py"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "All public checks pass" in completed.stdout
+    assert "Hidden check passed" not in completed.stdout
+
+
+def test_check_fails_the_template_as_not_attempted():
+    """Does `grader check` exit 1 on the untouched template, calling it not attempted?"""
+    completed = grader("check", str(TEMPLATE_PATH))
+    assert completed.returncode == 1
+    assert "not attempted" in completed.stdout
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_check_shows_public_diagnosis_only():
+    """Does a wrong submission's self-check name the cause, without hidden cases?"""
+    completed = grader("check", str(EXAMPLES_DIRECTORY / "unnormalized.py"))
+    assert completed.returncode == 1
+    assert "Divide the pixels by 255" in completed.stdout
+    assert "never sees" not in completed.stdout  # the hidden accuracy case is not run
+
+
+def test_grade_writes_one_row_per_submission(tmp_path):
+    """Does `grader grade` on a folder write grades.csv and results/ with a row for every entry?"""
+    folder = tmp_path / "class"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "ada" / "student_template.py").write_text(TEMPLATE_PATH.read_text())
+    (folder / "bob.py").write_text("def broken(:\n")
+    (folder / "carol.txt").write_text("not python")
+    (folder / "dan").mkdir()
+    out = tmp_path / "out"
+    completed = grader("grade", str(folder), "--out", str(out))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with (out / "grades.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    config = load_config()
+    assert list(rows[0]) == ["submission", *config.question_ids, "total", "max", "status", "note"]
+    statuses = {row["submission"]: row["status"] for row in rows}
+    assert statuses == {
+        "ada": "not_attempted",
+        "bob": "error",
+        "carol": "invalid",
+        "dan": "invalid",
+    }
+    assert all(float(row["total"]) == 0 for row in rows)
+    assert {row["max"] for row in rows} == {f"{config.max_points:g}"}
+    for name in statuses:
+        results = json.loads((out / "results" / f"{name}.json").read_text())
+        assert results["score"] == 0 and results["tests"]
+
+
+def test_missing_data_is_one_clear_line(tmp_path):
+    """Without MNIST installed, does the grader say to run `grader data`, with no traceback?"""
+    completed = grader("check", str(TEMPLATE_PATH), env={"GRADER_DATA": str(tmp_path / "empty")})
+    assert completed.returncode == 2
+    assert "grader data" in completed.stdout
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_template_check_command():
+    """Does `grader template --check` confirm the committed template is current?"""
+    completed = grader("template", "--check")
+    assert completed.returncode == 0, completed.stdout
