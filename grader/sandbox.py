@@ -157,15 +157,14 @@ def _open_written(path: Path, limit: int) -> BinaryIO:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         raise _Invalid(f"{path.name} cannot be opened ({error.strerror})") from None
-    stream = os.fdopen(descriptor, "rb")
     info = os.fstat(descriptor)
     problem = "is not a regular file" if not stat.S_ISREG(info.st_mode) else None
     if problem is None and info.st_size > limit:
         problem = "is too large"
     if problem is not None:
-        stream.close()
+        os.close(descriptor)
         raise _Invalid(f"{path.name} {problem}")
-    return stream
+    return os.fdopen(descriptor, "rb")
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -45,7 +45,9 @@ def _problem(path: Path) -> str | None:
 
 def submission_at(path: Path, name: str | None = None) -> Submission:
     file = path / SUBMISSION_FILE if path.is_dir() else path
-    return Submission(name or path.stem, file, _digest(file), _problem(file))
+    # NAME.py is NAME; anything else keeps its whole name, so notes.txt never takes notes.py's row.
+    default = path.stem if path.suffix == ".py" and not path.is_dir() else path.name
+    return Submission(name or default, file, _digest(file), _problem(file))
 
 
 def discover(paths: list[Path]) -> list[Submission]:

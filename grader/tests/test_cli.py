@@ -63,7 +63,7 @@ def test_grade_writes_one_row_per_submission(tmp_path):
     assert statuses == {
         "ada": "not_attempted",
         "bob": "error",
-        "carol": "invalid",
+        "carol.txt": "invalid",
         "dan": "invalid",
     }
     assert all(float(row["total"]) == 0 for row in rows)

@@ -138,3 +138,25 @@ def test_forged_outputs_and_printed_passes_are_ignored(grade, context, write_sub
     result = grade_source(context, write_submission, "forger", forged + template)
     assert result.total == 0
     assert result.status is Status.NOT_ATTEMPTED
+
+
+def test_hidden_check_source_read_by_the_student_is_not_shown(context, write_submission):
+    """Does a submission that reads the hidden checks and raises them as its error message
+    get a row whose student-visible output holds no line of the check files?"""
+    import json
+
+    from grader.render import Redactor, gradescope_results
+
+    leak = (
+        "import grader.config, pathlib\n"
+        "text = (grader.config.CHECKS_DIRECTORY / 'accuracy.py').read_text()\n"
+        "raise RuntimeError(text)\n"
+    )
+    result = grade_source(context, write_submission, "leaker", leak)
+    assert result.status is Status.ERROR
+    redact = Redactor([question.path for question in context.questions])
+    shown = json.dumps(gradescope_results(result, redact))
+    for question in context.questions:
+        for line in question.path.read_text().splitlines():
+            if len(line.strip()) >= 16:
+                assert line.strip() not in shown

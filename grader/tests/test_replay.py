@@ -1,0 +1,310 @@
+"""Plan and replay with toy numpy functions as the reference: no Keras, no sandbox, no training."""
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import replay
+from grader.protocol import (
+    ArrayArgument,
+    CallRecord,
+    Encoder,
+    LiteralArgument,
+    RaisedError,
+    ReferenceArgument,
+)
+from grader.replay import (
+    CallNotRun,
+    PlanRecorder,
+    Replayer,
+    ReplayMiss,
+    StudentError,
+    StudentRaised,
+    plan_index,
+    replay_exception,
+)
+
+
+def _never(*arguments: Any) -> Any:
+    raise AssertionError("the stand-in should have answered")
+
+
+REFERENCE = SimpleNamespace(
+    double=lambda values: values * 2,
+    split=lambda values: (values[:1], values[1:]),
+    combine=lambda first, second, scale=1: np.concatenate([first, second]) * scale,
+    train=_never,
+)
+
+
+def check(functions: dict[str, Any]) -> dict[str, Any]:
+    """A toy check: arrays, literals, keywords, a tuple result, and results passed on."""
+    values = np.arange(4.0)
+    doubled = functions["double"](values)
+    first, second = functions["split"](doubled)
+    combined = functions["combine"](first, second, scale=3)
+    return {"doubled": doubled, "first": first, "second": second, "combined": combined}
+
+
+def record_plan() -> PlanRecorder:
+    recorder = PlanRecorder(REFERENCE, {"train": lambda values: "stood in"})
+    check({name: recorder.function(name) for name in ("double", "split", "combine")})
+    return recorder
+
+
+def answer(call_id: int, value: Any = None, **fields: Any) -> tuple[CallRecord, dict]:
+    """A call record as the child writes it, the value encoded by protocol.Encoder."""
+    encoder = Encoder(prefix=f"c{call_id}_")
+    returned = encoder.encode(value) if "raised" not in fields else None
+    changed = {key: encoder.encode(state) for key, state in fields.pop("changed", {}).items()}
+    record = CallRecord(id=call_id, seconds=0.0, returned=returned, changed=changed, **fields)
+    return record, encoder.arrays
+
+
+def replayer_for(recorder: PlanRecorder, *answers: tuple[CallRecord, dict]) -> Replayer:
+    records = {record.id: record for record, _ in answers}
+    arrays = {name: array for _, named in answers for name, array in named.items()}
+    index = plan_index(tuple(recorder.calls), recorder.arrays)
+    return Replayer(index, records, arrays, "the submission stopped while running double()")
+
+
+def raised(type_name: str, message: str = "boom") -> StudentRaised:
+    return replay_exception("double", RaisedError(type=type_name, message=message))
+
+
+# ---- Recording a plan --------------------------------------------------------------------
+
+
+def test_recorder_notes_each_call_in_order():
+    """Does the recorder note every call the check makes, in order, with its function name?"""
+    recorder = record_plan()
+    assert [call.function for call in recorder.calls] == ["double", "split", "combine"]
+    assert [call.id for call in recorder.calls] == [0, 1, 2]
+
+
+def test_identical_calls_are_planned_once():
+    """Are two calls with the same function and equal arrays (distinct objects) planned once?"""
+    recorder = PlanRecorder(REFERENCE, {})
+    double = recorder.function("double")
+    double(np.arange(3))
+    double(np.arange(3))
+    double(np.arange(3.0))  # same values, another dtype: another digest
+    assert len(recorder.calls) == 2
+
+
+def test_results_are_passed_on_as_references():
+    """Are earlier results, and elements of returned tuples, planned as ReferenceArguments?"""
+    calls = record_plan().calls
+    assert calls[1].arguments == (ReferenceArgument(call=0, path=()),)
+    assert calls[2].arguments == (
+        ReferenceArgument(call=1, path=(0,)),
+        ReferenceArgument(call=1, path=(1,)),
+    )
+    assert calls[2].keywords == {"scale": LiteralArgument(value=3)}
+
+
+def test_arrays_are_planned_as_array_arguments():
+    """Is an array the check made planned as an ArrayArgument naming a copy in plan.arrays?"""
+    recorder = record_plan()
+    (argument,) = recorder.calls[0].arguments
+    assert isinstance(argument, ArrayArgument)
+    np.testing.assert_array_equal(recorder.arrays[argument.name], np.arange(4.0))
+
+
+def test_stand_ins_answer_instead_of_the_reference():
+    """Does a stand-in answer for its function, so the reference's own is never called?"""
+    recorder = PlanRecorder(REFERENCE, {"train": lambda values: "stood in"})
+    assert recorder.function("train")(np.zeros(2)) == "stood in"
+    assert [call.function for call in recorder.calls] == ["train"]
+
+
+# ---- Replaying -------------------------------------------------------------------------
+
+
+def test_plan_index_matches_the_recorder():
+    """Does plan_index compute, from the plan alone, the very keys the recorder used?"""
+    recorder = record_plan()
+    assert plan_index(tuple(recorder.calls), recorder.arrays) == recorder.index
+
+
+def test_replayer_returns_the_recorded_values():
+    """Does a Replayer answer each planned call with the child's recorded value?"""
+    recorder = record_plan()
+    student = np.array([9.0, 8.0, 7.0])
+    replayer = replayer_for(
+        recorder,
+        answer(0, student),
+        answer(1, (student[:2], student[2:])),
+        answer(2, [1, 2.5, True]),
+    )
+    values = check({name: replayer.function(name) for name in ("double", "split", "combine")})
+    np.testing.assert_array_equal(values["doubled"], student)
+    np.testing.assert_array_equal(values["second"], [7.0])
+    assert values["combined"] == [1, 2.5, True]
+
+
+def test_unplanned_call_is_a_replay_miss():
+    """Does a call the plan does not hold raise ReplayMiss (a grader bug, not the student's)?"""
+    replayer = replayer_for(record_plan(), answer(0, np.zeros(4)))
+    with pytest.raises(ReplayMiss):
+        replayer.function("double")(np.arange(5.0))
+
+
+def test_planned_call_without_record_did_not_run():
+    """Does a planned call the child never recorded raise CallNotRun with the given reason?"""
+    replayer = replayer_for(record_plan())
+    with pytest.raises(CallNotRun, match="stopped while running double"):
+        replayer.function("double")(np.arange(4.0))
+
+
+# ---- Replayed exceptions -----------------------------------------------------------------
+
+
+def test_not_implemented_stays_not_implemented():
+    """Is a recorded NotImplementedError catchable as NotImplementedError and a StudentRaised?"""
+    error = raised("NotImplementedError", "fill in normalize")
+    assert isinstance(error, NotImplementedError) and isinstance(error, StudentRaised)
+    assert (error.function, error.type_name, str(error)) == (
+        "double",
+        "NotImplementedError",
+        "fill in normalize",
+    )
+
+
+def test_type_error_stays_type_error():
+    """Is a recorded TypeError catchable as TypeError and a StudentRaised?"""
+    error = raised("TypeError", "unsupported operand")
+    assert isinstance(error, TypeError) and isinstance(error, StudentRaised)
+
+
+def test_unknown_type_becomes_student_error():
+    """Does a non-builtin type (ResourceExhaustedError) become a StudentError naming its type?"""
+    error = raised("ResourceExhaustedError", "OOM when allocating tensor")
+    assert type(error) is StudentError
+    assert "ResourceExhaustedError" in str(error) and "OOM" in str(error)
+
+
+def test_system_exit_is_not_a_real_system_exit():
+    """Does a recorded SystemExit replay as a StudentError, an Exception, not a real exit?"""
+    error = raised("SystemExit", "0")
+    assert type(error) is StudentError and isinstance(error, Exception)
+    assert not isinstance(error, SystemExit)
+
+
+@pytest.mark.parametrize("type_name", ["UnicodeDecodeError", "ExceptionGroup"])
+def test_builtin_needing_more_than_a_message_still_replays(type_name):
+    """Does a builtin whose constructor wants more than a message still replay as the student's?"""
+    error = raised(type_name, "bad byte")
+    assert isinstance(error, StudentRaised) and type_name in str(error)
+
+
+def test_replayed_call_raises_the_recorded_error():
+    """Does a call whose record holds an error raise it, replayed, from the check's call?"""
+    record = answer(0, raised=RaisedError(type="ValueError", message="bad shape"))
+    replayer = replayer_for(record_plan(), record)
+    with pytest.raises(ValueError, match="bad shape") as caught:
+        replayer.function("double")(np.arange(4.0))
+    assert isinstance(caught.value, StudentRaised)
+
+
+# ---- Mutations and values the grader cannot use ------------------------------------------
+
+
+def test_recorded_mutation_is_applied_to_the_callers_array():
+    """When the record says argument 0 became X, does the replayed call copy X into it?"""
+    mutated = np.array([0.0, 0.5, 1.0, 1.5])
+    replayer = replayer_for(record_plan(), answer(0, np.zeros(4), changed={"0": mutated}))
+    values = np.arange(4.0)
+    replayer.function("double")(values)
+    np.testing.assert_array_equal(values, mutated)
+
+
+def test_opaque_value_raises_a_student_type_error_on_use():
+    """Does using an opaque value raise a StudentRaised TypeError naming the function and value?"""
+    replayer = replayer_for(record_plan(), answer(0, {"weights": []}))
+    value = replayer.function("double")(np.arange(4.0))
+    with pytest.raises(TypeError) as caught:
+        _ = value.shape
+    error = caught.value
+    assert isinstance(error, StudentRaised)
+    assert (error.function, error.type_name) == ("double", "TypeError")
+    assert "dict" in error.summary
+
+
+def test_opaque_value_never_equals_an_expected_array():
+    """Does an opaque value never compare equal to the array a check expects?"""
+    replayer = replayer_for(record_plan(), answer(0, object()))
+    value = replayer.function("double")(np.arange(4.0))
+    expected = np.arange(4.0) * 2
+
+    def equal(first: Any, second: Any) -> bool:
+        try:
+            return bool(np.all(first == second))
+        except StudentRaised:
+            return False
+
+    assert not equal(value, expected) and not equal(expected, value)
+    assert not np.array_equal(value, expected)
+    with pytest.raises(StudentRaised):
+        np.allclose(value, expected)
+
+
+def test_model_that_cannot_be_rebuilt_says_why(monkeypatch):
+    """Does a model the grader cannot rebuild raise a StudentRaised ValueError saying why?"""
+
+    def refuse(*arguments: Any) -> Any:
+        raise replay.ModelNotRebuilt("it uses a Lambda layer")
+
+    monkeypatch.setattr(replay, "rebuild_model", refuse)
+    model = {"model": {"config": "{}", "compile": None, "weights": []}}
+    record = CallRecord(id=0, seconds=0.0, returned=model)
+    replayer = replayer_for(record_plan(), (record, {}))
+    with pytest.raises(ValueError) as caught:
+        replayer.function("double")(np.arange(4.0))
+    error = caught.value
+    assert isinstance(error, StudentRaised)
+    assert (error.function, error.type_name) == ("double", "ValueError")
+    assert "Lambda layer" in error.summary
+
+
+# ---- Encoding in the child ---------------------------------------------------------------
+
+
+class AlwaysEqual(float):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = float.__hash__
+
+
+class TaggedArray(np.ndarray):
+    pass
+
+
+def test_always_equal_object_is_opaque():
+    """Is a float subclass that claims equality with everything encoded as opaque?"""
+    assert set(Encoder("c0_").encode(AlwaysEqual(1.0))) == {"opaque"}
+
+
+def test_object_array_is_opaque():
+    """Is an ndarray of dtype object (which would need pickles) encoded as opaque?"""
+    encoder = Encoder("c0_")
+    assert set(encoder.encode(np.array([1, "a"], dtype=object))) == {"opaque"}
+    assert encoder.arrays == {}
+
+
+def test_ndarray_subclass_is_a_plain_array():
+    """Is an ndarray subclass encoded as a plain ndarray with the same values?"""
+    encoder = Encoder("c0_")
+    encoded = encoder.encode(np.arange(3.0).view(TaggedArray))
+    assert encoded == {"array": "c0_0", "scalar": False}
+    assert type(encoder.arrays["c0_0"]) is np.ndarray
+    np.testing.assert_array_equal(encoder.arrays["c0_0"], [0.0, 1.0, 2.0])
+
+
+def test_bool_stays_a_literal_bool():
+    """Is True encoded as the literal True, not as the number 1?"""
+    encoded = Encoder("c0_").encode(True)
+    assert encoded == {"literal": True} and encoded["literal"] is True

@@ -1,0 +1,180 @@
+"""What the parent reads of the child's records: files written by hand, then sandbox.read_report.
+
+Every record that does not pass validation is listed in report.problems and never reaches
+report.calls; nothing is ever unpickled, followed elsewhere, or read without a size bound.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import sandbox
+from grader.protocol import CallRecord, ImportRecord, RaisedError, write_record
+from grader.sandbox import ChildReport, read_report
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    directory = tmp_path / "out"
+    directory.mkdir()
+    return directory
+
+
+def write_call(out: Path, returned: object, arrays: dict | None = None, call_id: int = 0) -> None:
+    record = CallRecord(id=call_id, seconds=0.5, returned=returned)
+    write_record(out, f"call-{call_id}", record, arrays or {})
+
+
+def write_json(out: Path, returned: object, call_id: int = 0) -> None:
+    """Only the JSON, for tests that write the .npz themselves."""
+    record = CallRecord(id=call_id, seconds=0.0, returned=returned)
+    (out / f"call-{call_id}.json").write_text(record.model_dump_json())
+
+
+def assert_refused(report: ChildReport, call_id: int = 0) -> None:
+    assert call_id not in report.calls
+    assert len(report.problems) == 1
+
+
+class TouchOnUnpickle:
+    """A pickle payload: loading it creates the marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.touch, (self.marker,)
+
+
+def test_valid_records_are_read_back(out):
+    """Are a valid import record and call record, with their arrays, read back unchanged?"""
+    imported = ImportRecord(seconds=1.0, missing=("train",))
+    write_record(out, "import", imported, {})
+    returned = {"tuple": [{"array": "c0_0", "scalar": False}, {"literal": 3}]}
+    write_call(out, returned, {"c0_0": np.arange(6, dtype=np.float32).reshape(2, 3)})
+    report = read_report(out)
+    assert report.problems == ()
+    assert report.imported == imported
+    assert report.calls[0] == CallRecord(id=0, seconds=0.5, returned=returned)
+    np.testing.assert_array_equal(report.arrays["c0_0"], np.arange(6).reshape(2, 3))
+
+
+def test_recorded_error_is_read_back(out):
+    """Is a call that raised read back with its error's type and message?"""
+    record = CallRecord(id=0, seconds=0.1, raised=RaisedError(type="ValueError", message="no"))
+    write_record(out, "call-0", record, {})
+    assert read_report(out).calls[0].raised == RaisedError(type="ValueError", message="no")
+
+
+def test_pickled_object_array_is_refused(out):
+    """Is a record whose .npz holds a pickled object array refused?"""
+    np.savez(out / "call-0.npz", c0_0=np.array([1, "a"], dtype=object))
+    write_json(out, {"array": "c0_0"})
+    assert_refused(read_report(out))
+
+
+def test_reading_never_unpickles(out, tmp_path):
+    """Is a pickle payload planted in the .npz left unloaded, its record refused?"""
+    marker = tmp_path / "unpickled"
+    payload = np.empty(1, dtype=object)
+    payload[0] = TouchOnUnpickle(marker)
+    np.savez(out / "call-0.npz", c0_0=payload)
+    write_json(out, {"array": "c0_0"})
+    report = read_report(out)
+    assert not marker.exists()
+    assert_refused(report)
+
+
+def test_file_name_must_match_the_id(out):
+    """Is a record whose file name disagrees with its id refused?"""
+    record = CallRecord(id=2, seconds=0.0, returned={"literal": 1})
+    write_record(out, "call-1", record, {})
+    report = read_report(out)
+    assert report.calls == {} and len(report.problems) == 1
+
+
+def test_missing_array_is_refused(out):
+    """Is a record naming an array its .npz does not hold refused?"""
+    write_call(out, {"array": "c0_7"}, {"c0_0": np.zeros(2)})
+    assert_refused(read_report(out))
+
+
+def test_array_name_that_is_not_a_name_is_refused(out):
+    """Is a record whose array "name" is a list (unhashable) refused, not a grader crash?"""
+    write_call(out, {"array": ["c0_0"]}, {"c0_0": np.zeros(2)})
+    write_call(out, {"model": {"config": "{}", "compile": None, "weights": [{}]}}, call_id=1)
+    report = read_report(out)
+    assert report.calls == {} and len(report.problems) == 2
+
+
+def test_arrays_of_another_call_are_refused(out):
+    """Is a record whose .npz holds arrays named for another call refused?"""
+    write_call(out, {"array": "c1_0"}, {"c1_0": np.zeros(2)})
+    assert_refused(read_report(out))
+
+
+def test_value_of_unknown_shape_is_refused(out):
+    """Is an encoded value of a shape the Encoder never writes ({"evil": 1}) refused?"""
+    write_call(out, {"evil": 1})
+    assert_refused(read_report(out))
+
+
+def test_history_of_strings_is_refused(out):
+    """Is a training history whose values are strings refused?"""
+    write_call(out, {"history": {"history": {"loss": ["0.1", "0.05"]}, "epoch": [0, 1]}})
+    assert_refused(read_report(out))
+
+
+def test_oversized_json_is_refused(out, monkeypatch):
+    """Is a record JSON larger than MAX_RECORD_JSON_BYTES refused?"""
+    monkeypatch.setattr(sandbox, "MAX_RECORD_JSON_BYTES", 40)
+    write_call(out, {"literal": "x" * 100})
+    assert_refused(read_report(out))
+
+
+def test_zip_bomb_is_refused_before_unpacking(out, monkeypatch):
+    """Is a small .npz whose arrays unpack beyond MAX_RECORD_ARRAY_BYTES refused?"""
+    monkeypatch.setattr(sandbox, "MAX_RECORD_ARRAY_BYTES", 100_000)
+    np.savez_compressed(out / "call-0.npz", c0_0=np.zeros(1_000_000, dtype=np.uint8))
+    assert (out / "call-0.npz").stat().st_size < 100_000
+    write_json(out, {"array": "c0_0"})
+    assert_refused(read_report(out))
+
+
+def test_record_that_is_not_utf8_is_refused(out):
+    """Is a record that is not UTF-8 text refused, not a grader crash?"""
+    (out / "call-0.json").write_bytes(b'{"id": 0, "seconds": 0, "returned": {"literal": "\xff"}}')
+    (out / "import.json").write_bytes(b"\xff\xfe")
+    report = read_report(out)
+    assert report.calls == {} and report.imported is None and len(report.problems) == 2
+
+
+@pytest.mark.parametrize("kind", ["link", "pipe", "folder"])
+def test_record_that_is_not_a_regular_file_is_refused(out, tmp_path, kind):
+    """Is a record that is a link to elsewhere, a named pipe or a folder refused without a hang?"""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_call(elsewhere, {"literal": 1})
+    path = out / "call-0.json"
+    if kind == "link":
+        path.symlink_to(elsewhere / "call-0.json")
+    elif kind == "pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    reports: list[ChildReport] = []
+    reader = threading.Thread(target=lambda: reports.append(read_report(out)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert reports, "read_report hung"
+    assert_refused(reports[0])
+
+
+def test_partial_json_is_ignored(out):
+    """Is a .json.partial file (a record the child never finished) ignored, not a problem?"""
+    (out / "call-0.json.partial").write_text('{"id": 0, "seconds"')
+    report = read_report(out)
+    assert report.calls == {} and report.problems == ()
