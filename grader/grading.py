@@ -164,12 +164,12 @@ def _status_and_note(
         )
     if all(case.outcome is Outcome.NOT_ATTEMPTED for case in cases):
         return Status.NOT_ATTEMPTED, "No function is implemented yet."
-    notes = (
-        [f"{len(imported.missing)} functions missing: {', '.join(imported.missing)}"]
-        if imported.missing
-        else []
-    )
-    return Status.OK, "; ".join(notes)
+    notes = []
+    if imported.missing:
+        notes.append(f"Functions missing: {', '.join(imported.missing)}.")
+    if run.report.problems:
+        notes.append(f"Refused records: {'; '.join(run.report.problems)}.")
+    return Status.OK, " ".join(notes)
 
 
 def score(
