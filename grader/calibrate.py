@@ -53,8 +53,7 @@ def measure(context: GradingContext, submission: Path, seed: int) -> HeldoutMetr
     index = plan_index(context.plan.calls, context.plan_arrays)
     replayer = Replayer(index, run.report.calls, run.report.arrays, f"run ended: {run.ending}")
     functions = [replayer.function(name) for name in PIPELINE]
-    model, _, scaled_ramp, _ = train_pipeline(*functions, epochs=context.config.accuracy.epochs)
-    return heldout_metrics(model, scaled_ramp)
+    return heldout_metrics(train_pipeline(*functions, epochs=context.config.accuracy.epochs))
 
 
 def judge(variant: str, seed: int, metrics: HeldoutMetrics, config: Config) -> Measurement:

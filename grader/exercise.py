@@ -94,10 +94,21 @@ class HeldoutMetrics:
     baseline: float
 
 
+@dataclass(frozen=True)
+class TrainedPipeline:
+    """What the student's pipeline produced: the trained model and what it was given."""
+
+    model: Any
+    history: Any
+    scaled_ramp: Any  # normalize applied to every pixel value, to scale images it never sees
+    validation_inputs: Any  # normalize(x_val)
+    validation_digits: np.ndarray
+
+
 def train_pipeline(
     normalize: Callable, is_five: Callable, build_perceptron: Callable, train: Callable, epochs: int
-) -> tuple[Any, Any, Any, np.ndarray]:
-    """The student's pipeline end to end: (model, history, normalize(pixel_ramp), y_val).
+) -> TrainedPipeline:
+    """The student's pipeline end to end, trained on the grading split.
 
     Every student call comes before any judgement, so the grader's plan sees all of them.
     """
@@ -107,14 +118,14 @@ def train_pipeline(
     scaled_ramp = normalize(pixel_ramp().copy())
     model = build(build_perceptron, "sigmoid")
     history = train(model, inputs, targets, validation_inputs, validation_targets, epochs=epochs)
-    return model, history, scaled_ramp, y_val
+    return TrainedPipeline(model, history, scaled_ramp, validation_inputs, y_val)
 
 
-def heldout_metrics(model: Any, scaled_ramp: Any) -> HeldoutMetrics:
-    """Accuracy and recall on fives of the trained model on MNIST's test images."""
-    images, digits = heldout_set()
-    scaled = apply_pixel_scaling(require_array(scaled_ramp, "normalize"), images)
-    predicted_five = outputs(model, scaled.astype(np.float32)).reshape(-1) >= 0.5
+def _five_predictions(model: Any, inputs: Any) -> np.ndarray:
+    return outputs(model, np.asarray(inputs, dtype=np.float32)).reshape(-1) >= 0.5
+
+
+def _metrics(predicted_five: np.ndarray, digits: np.ndarray) -> HeldoutMetrics:
     actual_five = digits == TARGET_DIGIT
     return HeldoutMetrics(
         accuracy=float(np.mean(predicted_five == actual_five)),
@@ -122,3 +133,17 @@ def heldout_metrics(model: Any, scaled_ramp: Any) -> HeldoutMetrics:
         predicted_fives=int(predicted_five.sum()),
         baseline=majority_baseline(digits),
     )
+
+
+def validation_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
+    """The trained model measured by the grader on the validation images, as the student scaled
+    them: what the student's History should report, computed rather than taken on trust."""
+    inputs = require_array(pipeline.validation_inputs, "normalize")
+    return _metrics(_five_predictions(pipeline.model, inputs), pipeline.validation_digits)
+
+
+def heldout_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
+    """Accuracy and recall on fives of the trained model on MNIST's test images."""
+    images, digits = heldout_set()
+    scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
+    return _metrics(_five_predictions(pipeline.model, scaled), digits)

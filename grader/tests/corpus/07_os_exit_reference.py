@@ -1,0 +1,5 @@
+# expect: {"status": ["error"], "max_total": 0}
+# [7] Hard exit: no cleanup, no results.
+import os
+
+os._exit(0)

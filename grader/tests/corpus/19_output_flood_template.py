@@ -1,0 +1,5 @@
+# expect: {"status": ["timeout", "error"], "max_total": 0}
+# [17] Flood the output.
+line = "x" * 1_000_000
+while True:
+    print(line)
