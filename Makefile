@@ -10,7 +10,10 @@ BIN := $(VENV)/bin
 DATA_FROM ?= $(wildcard ../shared/data)
 DEMO_OUT ?= out/demo
 
-.PHONY: setup data demo test lint clean
+.PHONY: setup system data demo test lint clean
+
+# Debian packages the sandbox (bubblewrap) and the report's browser test (chromium) need.
+SYSTEM_COMMANDS := bwrap:bubblewrap chromium:chromium
 
 $(BIN)/grader: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +22,15 @@ $(BIN)/grader: pyproject.toml
 	touch $@
 
 setup: $(BIN)/grader
+
+system:
+	@missing=""; for pair in $(SYSTEM_COMMANDS); do \
+		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "Install these Debian packages first: sudo apt-get install$$missing" >&2; exit 1; fi; \
+	fi
 
 data: setup
 	$(BIN)/grader data $(if $(DATA_FROM),--from $(DATA_FROM))
@@ -30,7 +42,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: data lint
+test: system data lint
 	$(BIN)/grader template --check
 	$(BIN)/python -m pytest
 
