@@ -6,6 +6,7 @@ all it can change is the data written about its own functions, which the parent 
 and judges in a process that never imports it.
 """
 
+import gc
 import importlib.util
 import json
 import resource
@@ -43,6 +44,12 @@ class Job:
         self.seed: int = settings["seed"]
         self.mnist_path = Path(settings["mnist"])
         self.max_file_bytes: int = settings["max_file_bytes"]
+        self.limits: dict[int, int] = {
+            resource.RLIMIT_DATA: settings.get("memory_bytes", resource.RLIM_INFINITY),
+            resource.RLIMIT_CPU: settings.get("cpu_seconds", resource.RLIM_INFINITY),
+            resource.RLIMIT_NOFILE: settings.get("max_open_files", resource.RLIM_INFINITY),
+            resource.RLIMIT_NPROC: settings.get("max_processes", resource.RLIM_INFINITY),
+        }
         self.plan = Plan.model_validate_json((directory / "plan.json").read_text())
         with np.load(directory / "plan.npz", allow_pickle=False) as arrays:
             self.arrays = {name: arrays[name] for name in arrays.files}
@@ -63,9 +70,20 @@ def describe(error: BaseException, submission: Path) -> RaisedError:
 
 
 def limit_resources(job: Job) -> None:
-    """Before any student code: no core dumps, no giant files (hard limits, so they stay)."""
+    """Before any student code: no core dumps, no giant files, a data segment (memory), CPU
+    time, open files and processes (threads) bounded. Hard limits, so they stay; a limit above
+    the current hard one is left as it is. The CPU limit's soft value sends SIGXCPU, the hard
+    one a few seconds later SIGKILL. RLIMIT_NPROC binds only a non-root uid (the sandbox's)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (job.max_file_bytes, job.max_file_bytes))
+    limits = {resource.RLIMIT_FSIZE: job.max_file_bytes, **job.limits}
+    for kind, value in limits.items():
+        _, hard = resource.getrlimit(kind)
+        if value == resource.RLIM_INFINITY or (hard != resource.RLIM_INFINITY and value > hard):
+            continue
+        soft_hard = (value, value + 5) if kind == resource.RLIMIT_CPU else (value, value)
+        if hard != resource.RLIM_INFINITY:
+            soft_hard = (min(soft_hard[0], hard), min(soft_hard[1], hard))
+        resource.setrlimit(kind, soft_hard)
 
 
 def prepare_keras(job: Job) -> None:
@@ -90,6 +108,10 @@ def import_submission(job: Job) -> ModuleType | None:
     except BaseException as error:  # SystemExit and KeyboardInterrupt are the student's too
         raised = describe(error, job.submission)
         module = None
+        if isinstance(error, MemoryError):  # free what the module holds, to write the record
+            sys.modules.pop(STUDENT_MODULE, None)
+            del error
+            gc.collect()
     missing = tuple(
         name for name in job.plan.functions if module is not None and not hasattr(module, name)
     )

@@ -4,6 +4,7 @@ import functools
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
@@ -30,6 +31,14 @@ class GradingSettings(_Section):
     seed: int
     timeout_seconds: PositiveFloat
     max_output_bytes: PositiveInt
+    # The per-submission sandbox (grader/sandbox.py); every field has a default.
+    memory_megabytes: PositiveInt = 4096
+    cpu_seconds: PositiveFloat | None = None
+    max_open_files: PositiveInt = 512
+    max_processes: PositiveInt = 512
+    max_file_megabytes: PositiveInt = 1024
+    threads: PositiveInt = 2
+    sandbox: Literal["auto", "bwrap", "unshare", "basic"] = "auto"
 
 
 class DataSettings(_Section):

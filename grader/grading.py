@@ -21,7 +21,7 @@ from grader.exercise import PLANNING_STAND_INS, sandbox_view
 from grader.protocol import Plan, RaisedError
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
-from grader.sandbox import SandboxRun, SandboxSettings, run_submission
+from grader.sandbox import MEMORY_ERRORS, SandboxRun, SandboxSettings, run_submission
 from grader.submissions import Submission
 
 
@@ -39,7 +39,18 @@ class GradingContext:
     @property
     def sandbox(self) -> SandboxSettings:
         grading = self.config.grading
-        return SandboxSettings(grading.timeout_seconds, grading.max_output_bytes, grading.seed)
+        return SandboxSettings(
+            grading.timeout_seconds,
+            grading.max_output_bytes,
+            grading.seed,
+            memory_bytes=grading.memory_megabytes << 20,
+            cpu_seconds=grading.cpu_seconds,
+            max_open_files=grading.max_open_files,
+            max_processes=grading.max_processes,
+            max_file_bytes=grading.max_file_megabytes << 20,
+            threads=grading.threads,
+            tier=grading.sandbox,
+        )
 
 
 def load_reference(path: Path = SOLUTION_PATH) -> ModuleType:
@@ -145,6 +156,19 @@ def _status_and_note(
     if run.ending == "timeout":
         where = f"in {stopped_in}()" if imported and stopped_in else "while being imported"
         return Status.TIMEOUT, f"Stopped after {timeout:g} s {where}; checks that ran before count."
+    if run.memory_exhausted:
+        functions = {call.id: call.function for call in context.plan.calls}
+        failed = [
+            functions.get(number)
+            for number, call in sorted(run.report.calls.items())
+            if call.raised is not None and call.raised.type in MEMORY_ERRORS
+        ]
+        culprit = failed[0] if failed else stopped_in
+        where = f"in {culprit}()" if imported and culprit else "while being imported"
+        limit = context.config.grading.memory_megabytes
+        return Status.MEMORY, (
+            f"Ran out of memory {where} (limit {limit} MB); checks that ran before count."
+        )
     if imported is None:
         return Status.ERROR, (
             f"The process ended while the file was being imported (exit code {run.exit_code}), "
@@ -190,11 +214,12 @@ def score(
         seconds=round(run.seconds, 2),
         output=run.output,
         grader_version=grader.__version__,
+        sandbox=run.tier,
     )
 
 
 def _unscored(
-    submission: Submission, context: GradingContext, status: Status, note: str
+    submission: Submission, context: GradingContext, status: Status, note: str, sandbox: str = ""
 ) -> SubmissionResult:
     """A row for a submission no check could run on: every case earns nothing."""
     questions = tuple(
@@ -222,6 +247,7 @@ def _unscored(
         questions=questions,
         seconds=0.0,
         grader_version=grader.__version__,
+        sandbox=sandbox,  # "" when the submission never ran
     )
 
 

@@ -11,6 +11,7 @@ class Status(StrEnum):
     OK = "ok"
     ERROR = "error"
     TIMEOUT = "timeout"
+    MEMORY = "memory"
     NOT_ATTEMPTED = "not_attempted"
     INVALID = "invalid"
     GRADER_ERROR = "grader_error"
@@ -75,6 +76,7 @@ class SubmissionResult(_Record):
     seconds: float
     output: str = ""
     grader_version: str
+    sandbox: str = ""  # the isolation tier the submission ran under (grader/sandbox.py)
 
     @property
     def total(self) -> float:

@@ -2,21 +2,39 @@
 
 The child (grader.child) gets a fresh job directory holding a copy of the submission, the plan,
 the plan's arrays and the sandbox's MNIST view; a scrubbed environment whose HOME, TMPDIR and
-KERAS_HOME point inside it; no stdin; its output captured to a file; a wall-clock limit; and its
-own session, whose every process is killed when it ends. What it wrote is validated here before
-anything is read: sizes, schema, and arrays loaded without pickles.
+KERAS_HOME point inside it, with thread counts capped; no stdin; resource limits (CPU time,
+data segment, file size, open files, processes); its output read through a pipe of which at most
+`max_output_bytes` are kept; a wall-clock limit; and every process it started is killed when it
+ends. What it wrote is validated here before anything is read: sizes, schema, and arrays loaded
+without pickles.
+
+Isolation tiers, strongest first, detected at run time (GRADER_SANDBOX or the config forces one):
+
+- "bwrap": bubblewrap (Debian: `apt-get install -y bubblewrap`) gives the child new network,
+  pid, ipc and uts namespaces and a filesystem view holding only the system, the Python
+  installation, the venv, the grader package and its job directory; inside, setpriv drops root
+  to a per-slot unprivileged uid, so RLIMIT_NPROC and file permissions apply. Everything dies
+  with the pid namespace; leftovers of the uid are killed too.
+- "unshare": without bwrap, util-linux `unshare` gives new network and pid namespaces and setpriv
+  the unprivileged uid, but the filesystem is the host's (readable where permissions allow).
+- "basic": the grader's own uid, limits and a new session; leftovers are found by a per-job token
+  in their environment. Not a security boundary.
 """
 
 import contextlib
 import json
 import os
+import secrets
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +43,7 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 from pydantic import ValidationError
 
+import grader
 from grader.protocol import ARRAY_KINDS, CallRecord, ImportRecord
 
 SUBMISSION_NAME = "student_template.py"
@@ -33,12 +52,44 @@ MAX_RECORD_ARRAY_BYTES = 600_000_000
 MAX_FILE_BYTES = 1 << 30
 ENCODED_KEYS = {"array", "scalar", "literal", "tuple", "list", "model", "history", "opaque"}
 
+SANDBOX_ENV = "GRADER_SANDBOX"
+TIERS = ("bwrap", "unshare", "basic")
+Tier = Literal["bwrap", "unshare", "basic"]
+UID_BASE = 61000
+UID_SLOTS = 64
+# Fixed, not under $TMPDIR: every grader process on the machine must share these locks.
+SLOT_DIRECTORY = Path("/run/grader-sandbox-slots")
+JOB_TOKEN_ENV = "GRADER_JOB"
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+# Markers of an allocation that failed under the memory limit, in the child's output.
+MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "ResourceExhaustedError", "OOM when allocating")
+MEMORY_ERRORS = frozenset({"MemoryError", "ResourceExhaustedError"})
+
 
 @dataclass(frozen=True)
 class SandboxSettings:
     timeout_seconds: float
     max_output_bytes: int
     seed: int
+    memory_bytes: int = 4 << 30
+    cpu_seconds: float | None = None  # None: derived from the timeout and the thread count
+    max_open_files: int = 512
+    max_processes: int = 512  # RLIMIT_NPROC counts threads: TensorFlow needs room
+    max_file_bytes: int = MAX_FILE_BYTES
+    threads: int = 2
+    tier: str = "auto"  # "auto" (strongest available), or one of TIERS; GRADER_SANDBOX wins
+
+    @property
+    def cpu_limit(self) -> int:
+        if self.cpu_seconds is not None:
+            return max(1, int(self.cpu_seconds))
+        return max(1, int(self.timeout_seconds * max(1, self.threads)) + 5)
 
 
 @dataclass(frozen=True)
@@ -58,40 +109,268 @@ class SandboxRun:
     seconds: float
     output: str
     report: ChildReport = field(repr=False)
+    tier: str = ""
+    output_bytes: int = 0  # everything the child printed, kept or not
+
+    @property
+    def memory_exhausted(self) -> bool:
+        """Did an allocation fail under the memory limit (a MemoryError, or the process died of
+        one)? Judged from the records first, then from the output of a run that crashed."""
+        report = self.report
+        raised = [report.imported.raised] if report.imported else []
+        raised += [call.raised for call in report.calls.values()]
+        if any(error is not None and error.type in MEMORY_ERRORS for error in raised):
+            return True
+        return self.ending == "crashed" and any(m in self.output for m in MEMORY_MARKERS)
 
 
-def _environment(job: Path) -> dict[str, str]:
-    """An allowlist, not a copy of ours: no secrets, no PYTHONPATH, no proxies."""
-    for name in ("home", "tmp", "keras"):
-        (job / name).mkdir()
-    return {
-        "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
-        "HOME": str(job / "home"),
-        "TMPDIR": str(job / "tmp"),
-        "KERAS_HOME": str(job / "keras"),
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "MPLBACKEND": "Agg",
-    }
+# ---- Isolation tiers ---------------------------------------------------------------------
 
 
-def prepare_job(submission: Path, plan_directory: Path, mnist_view: Path, seed: int) -> Path:
-    job = Path(tempfile.mkdtemp(prefix="grader-job-"))
-    shutil.copyfile(submission, job / SUBMISSION_NAME)
-    shutil.copyfile(plan_directory / "plan.json", job / "plan.json")
-    shutil.copyfile(plan_directory / "plan.npz", job / "plan.npz")
-    shutil.copyfile(mnist_view, job / "mnist.npz")
-    (job / "out").mkdir()
-    settings = {
-        "submission": SUBMISSION_NAME,
-        "seed": seed,
-        "mnist": str(job / "mnist.npz"),
-        "max_file_bytes": MAX_FILE_BYTES,
-    }
-    (job / "job.json").write_text(json.dumps(settings))
-    return job
+def _grader_directory() -> Path:
+    return Path(grader.__file__).resolve().parent
+
+
+def _python_roots() -> list[Path]:
+    """The Python installation and the venv: what the interpreter needs to start."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    roots.add(Path(os.path.realpath(sys.executable)).parent.parent)
+    return sorted(roots)
+
+
+def _setpriv(uid: int) -> list[str]:
+    return [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--no-new-privs",
+    ]
+
+
+def _child_command(job: Path) -> list[str]:
+    return [sys.executable, "-I", "-m", "grader.child", str(job)]
+
+
+def _bwrap_command(job: Path, uid: int, command: list[str]) -> list[str]:
+    arguments = [
+        "bwrap",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-add",
+        "CAP_SETUID,CAP_SETGID",  # for setpriv only; it drops every capability
+        "--tmpfs",
+        "/",
+    ]
+    for name in ("usr", "etc"):
+        arguments += ["--ro-bind", f"/{name}", f"/{name}"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            arguments += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            arguments += ["--ro-bind", str(path), str(path)]
+    arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {Path("/"), Path("/usr"), Path("/etc"), Path("/tmp"), Path("/proc"), Path("/dev")}
+    binds = [(root, "--ro-bind") for root in _python_roots()]
+    binds += [(_grader_directory(), "--ro-bind"), (job, "--bind")]
+    for path, how in binds:
+        for parent in reversed(path.parents):
+            if parent not in made:
+                arguments += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        arguments += [how, str(path), str(path)]
+        made.add(path)
+    return [*arguments, "--chdir", str(job), "--", *_setpriv(uid), *command]
+
+
+def _unshare_command(uid: int, command: list[str]) -> list[str]:
+    return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--", *_setpriv(uid), *command]
+
+
+def _wrap(tier: str, job: Path, uid: int | None, command: list[str]) -> list[str]:
+    if tier == "bwrap":
+        assert uid is not None
+        return _bwrap_command(job, uid, command)
+    if tier == "unshare":
+        assert uid is not None
+        return _unshare_command(uid, command)
+    return command
+
+
+def _probe(tier: str) -> str | None:
+    """None when `tier` works here; otherwise why not, in a few words."""
+    if tier == "basic":
+        return None
+    tool = "bwrap" if tier == "bwrap" else "unshare"
+    if shutil.which(tool) is None or shutil.which("setpriv") is None:
+        missing = "bubblewrap (apt-get install -y bubblewrap)" if tool == "bwrap" else tool
+        return f"{missing} is not installed"
+    if os.geteuid() != 0:
+        return "the grader is not root, so it cannot drop the child to a sandbox uid"
+    with _uid_slot() as uid:
+        return _trial_run(tier, uid)
+
+
+def _trial_run(tier: str, uid: int) -> str | None:
+    job = Path(tempfile.mkdtemp(prefix="grader-probe-"))
+    try:
+        os.chown(job, uid, uid)
+        # The same interpreter and standard library as ours: where the uid cannot read them,
+        # the binary may start against the system's libpython instead.
+        check = f"import sys, grader.child; assert sys.version == {sys.version!r}, sys.version"
+        command = _wrap(tier, job, uid, [sys.executable, "-I", "-c", check])
+        try:
+            done = subprocess.run(
+                command, cwd=job, env=_base_environment(job, 1), capture_output=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"its trial run failed ({error})"
+        if done.returncode != 0:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"]
+            return (
+                f"its trial run failed (exit {done.returncode}: {lines[-1][:200]}); "
+                f"the sandbox uid must be able to read {sys.base_prefix} and the grader package"
+            )
+        return None
+    finally:
+        _kill_uid(uid)
+        shutil.rmtree(job, ignore_errors=True)
+
+
+_probed: dict[str, str | None] = {}
+_probe_lock = threading.Lock()
+
+
+def tier_problems() -> dict[str, str | None]:
+    """Each tier, with None when it works here or why it does not. Probed once per process,
+    whichever worker thread asks first; the others wait for its answer."""
+    with _probe_lock:
+        if not _probed:
+            _probed.update({tier: _probe(tier) for tier in TIERS})
+        return dict(_probed)
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def select_tier(requested: str = "auto") -> tuple[str, list[str]]:
+    """The tier to use and one line for each stronger tier that is unavailable.
+
+    GRADER_SANDBOX, when set, overrides `requested`. A forced tier that does not work here is
+    an error, not a silent downgrade.
+    """
+    requested = os.environ.get(SANDBOX_ENV) or requested
+    problems = tier_problems()
+    if requested != "auto":
+        if requested not in TIERS:
+            raise ValueError(f"unknown sandbox tier {requested!r}; expected one of {TIERS}")
+        if problems[requested] is not None:
+            raise RuntimeError(f"sandbox tier {requested} is unavailable: {problems[requested]}")
+        chosen = requested
+    else:
+        chosen = next(tier for tier in TIERS if problems[tier] is None)
+    notes = []
+    for tier in TIERS[: TIERS.index(chosen)]:
+        if requested == "auto":
+            notes.append(f"sandbox tier {tier} is unavailable: {problems[tier]}")
+    if chosen == "basic":
+        notes.append(
+            "sandbox tier basic runs student code as the grader's own user with the network: "
+            "it is not a security boundary"
+        )
+    return chosen, notes
+
+
+def describe_sandbox(requested: str = "auto") -> str:
+    """One line for the CLI: the tier in use and what is missing for stronger ones."""
+    chosen, notes = select_tier(requested)
+    return "; ".join([f"sandbox: {chosen}", *notes])
+
+
+def _warn_once(notes: list[str]) -> None:
+    with _warned_lock:
+        fresh = [note for note in notes if note not in _warned]
+        _warned.update(fresh)
+    for note in fresh:
+        warnings.warn(note, RuntimeWarning, stacklevel=3)
+
+
+# ---- Sandbox uids: one per concurrent run, across threads and processes --------------------
+
+
+@contextlib.contextmanager
+def _uid_slot():
+    import fcntl
+
+    SLOT_DIRECTORY.mkdir(mode=0o700, exist_ok=True)
+    for slot in range(UID_SLOTS):
+        handle = open(SLOT_DIRECTORY / f"{slot}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        try:
+            _kill_uid(UID_BASE + slot)  # leftovers of a grader that died mid-run
+            yield UID_BASE + slot
+        finally:
+            handle.close()
+        return
+    raise RuntimeError(f"all {UID_SLOTS} sandbox uids are in use")
+
+
+# ---- Killing what is left ----------------------------------------------------------------
+
+
+def _processes() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _has_token(pid: int, token: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            return token in environ.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def _kill_matching(matches) -> None:
+    """SIGKILL every process `matches`, until a scan finds none (forks racing the scan)."""
+    for _ in range(200):
+        found = [pid for pid in _processes() if pid != os.getpid() and matches(pid)]
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _kill_uid(uid: int) -> None:
+    _kill_matching(lambda pid: _uid_of(pid) == uid)
+
+
+def _kill_token(token: str) -> None:
+    marker = f"{JOB_TOKEN_ENV}={token}".encode()
+    _kill_matching(lambda pid: _has_token(pid, marker))
 
 
 def _kill_session(process: subprocess.Popen) -> None:
@@ -99,46 +378,175 @@ def _kill_session(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _read_output(path: Path, limit: int) -> str:
-    with path.open("rb") as stream:
-        size = stream.seek(0, os.SEEK_END)
-        stream.seek(max(0, size - limit))
-        tail = stream.read(limit)
-    prefix = f"[{size - limit} earlier bytes dropped]\n" if size > limit else ""
-    return prefix + tail.decode("utf-8", errors="replace")
+# ---- Output: a pipe read by a thread that keeps a capped head and tail --------------------
+
+
+class _CappedOutput:
+    """Reads a pipe until EOF or stop(), keeping its first and last `limit // 2` bytes."""
+
+    def __init__(self, descriptor: int, limit: int) -> None:
+        self.descriptor = descriptor
+        self.head_limit = limit // 2
+        self.tail_limit = limit - self.head_limit
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        poller = select.poll()
+        poller.register(self.descriptor, select.POLLIN | select.POLLHUP | select.POLLERR)
+        while not self._stop.is_set():
+            if not poller.poll(100):
+                continue
+            chunk = os.read(self.descriptor, 1 << 16)
+            if not chunk:
+                return
+            self.total += len(chunk)
+            room = self.head_limit - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            self.tail += chunk
+            if len(self.tail) > self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+
+    def finish(self, grace: float = 2.0) -> str:
+        """The kept text; waits `grace` seconds for EOF (a leftover may hold the pipe open)."""
+        self._thread.join(grace)
+        self._stop.set()
+        self._thread.join()
+        os.close(self.descriptor)
+        dropped = self.total - len(self.head) - len(self.tail)
+        middle = f"\n[{dropped} bytes of output dropped]\n".encode() if dropped else b""
+        return (bytes(self.head) + middle + bytes(self.tail)).decode("utf-8", errors="replace")
+
+
+# ---- One run -----------------------------------------------------------------------------
+
+
+def _base_environment(job: Path, threads: int) -> dict[str, str]:
+    return {
+        "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+        "HOME": str(job / "home"),
+        "TMPDIR": str(job / "tmp"),
+        "KERAS_HOME": str(job / "keras"),
+        "MPLCONFIGDIR": str(job / "tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLBACKEND": "Agg",
+    } | {name: str(threads) for name in THREAD_VARIABLES}
+
+
+def _environment(job: Path, threads: int, token: str) -> dict[str, str]:
+    """An allowlist, not a copy of ours: no secrets, no PYTHONPATH, no proxies."""
+    for name in ("home", "tmp", "keras"):
+        (job / name).mkdir()
+    return _base_environment(job, threads) | {JOB_TOKEN_ENV: token}
+
+
+def prepare_job(
+    submission: Path,
+    plan_directory: Path,
+    mnist_view: Path,
+    seed: int,
+    settings: SandboxSettings | None = None,
+) -> Path:
+    job = Path(tempfile.mkdtemp(prefix="grader-job-"))
+    shutil.copyfile(submission, job / SUBMISSION_NAME)
+    shutil.copyfile(plan_directory / "plan.json", job / "plan.json")
+    shutil.copyfile(plan_directory / "plan.npz", job / "plan.npz")
+    shutil.copyfile(mnist_view, job / "mnist.npz")
+    (job / "out").mkdir()
+    limits = settings or SandboxSettings(1, 1, seed)
+    job_settings = {
+        "submission": SUBMISSION_NAME,
+        "seed": seed,
+        "mnist": str(job / "mnist.npz"),
+        "max_file_bytes": limits.max_file_bytes,
+        "memory_bytes": limits.memory_bytes,
+        "cpu_seconds": limits.cpu_limit,
+        "max_open_files": limits.max_open_files,
+        "max_processes": limits.max_processes,
+    }
+    (job / "job.json").write_text(json.dumps(job_settings))
+    return job
+
+
+def _give_to(job: Path, uid: int) -> None:
+    for folder, _, files in os.walk(job):
+        os.chown(folder, uid, uid)
+        for name in files:
+            os.chown(os.path.join(folder, name), uid, uid)
 
 
 def run_submission(
     submission: Path, plan_directory: Path, mnist_view: Path, settings: SandboxSettings
 ) -> SandboxRun:
     """Run the child on one submission; its job directory is removed afterwards."""
-    job = prepare_job(submission, plan_directory, mnist_view, settings.seed)
+    tier, notes = select_tier(settings.tier)
+    _warn_once(notes)
+    job = prepare_job(submission, plan_directory, mnist_view, settings.seed, settings)
+    token = secrets.token_hex(16)
     try:
-        started = time.perf_counter()
-        with (job / "output.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.child", str(job)],
-                cwd=job,
-                env=_environment(job),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            ending: Literal["finished", "timeout", "crashed"]
-            try:
-                exit_code: int | None = process.wait(timeout=settings.timeout_seconds)
-                ending = "finished" if exit_code == 0 else "crashed"
-            except subprocess.TimeoutExpired:
-                exit_code, ending = None, "timeout"
-            finally:
-                _kill_session(process)
-                process.wait()
-        seconds = time.perf_counter() - started
-        output = _read_output(job / "output.log", settings.max_output_bytes)
-        return SandboxRun(ending, exit_code, seconds, output, read_report(job / "out"))
+        with _uid_slot() if tier != "basic" else contextlib.nullcontext(None) as uid:
+            environment = _environment(job, settings.threads, token)
+            if uid is not None:
+                _give_to(job, uid)
+            return _run(job, tier, uid, token, environment, settings)
     finally:
         shutil.rmtree(job, ignore_errors=True)
+
+
+def _run(
+    job: Path,
+    tier: str,
+    uid: int | None,
+    token: str,
+    environment: dict[str, str],
+    settings: SandboxSettings,
+) -> SandboxRun:
+    read_end, write_end = os.pipe()
+    started = time.perf_counter()
+    try:
+        process = subprocess.Popen(
+            _wrap(tier, job, uid, _child_command(job)),
+            cwd=job,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=write_end,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    output = _CappedOutput(read_end, settings.max_output_bytes)
+    ending: Literal["finished", "timeout", "crashed"]
+    try:
+        exit_code: int | None = process.wait(timeout=settings.timeout_seconds)
+        ending = "finished" if exit_code == 0 else "crashed"
+    except subprocess.TimeoutExpired:
+        exit_code, ending = None, "timeout"
+    finally:
+        _kill_session(process)
+        process.wait()
+        if uid is not None:
+            _kill_uid(uid)
+        _kill_token(token)
+    seconds = time.perf_counter() - started
+    text = output.finish()
+    if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        ending = "timeout"  # the CPU-time limit: a timeout in all but name
+    return SandboxRun(
+        ending, exit_code, seconds, text, read_report(job / "out"), tier, output.total
+    )
 
 
 # ---- Reading what the child wrote --------------------------------------------------------
