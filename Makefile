@@ -35,7 +35,7 @@ system:
 data: setup
 	$(BIN)/grader data $(if $(DATA_FROM),--from $(DATA_FROM))
 
-demo: data
+demo: system data
 	$(BIN)/grader grade assignment/examples student_template.py --out $(DEMO_OUT)
 
 lint: setup
