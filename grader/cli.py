@@ -51,11 +51,23 @@ def grade(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds per submission (default: from the config).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Submissions graded at once (default: the cores, at most one per 3 GiB of "
+            "available memory).",
+        ),
+    ] = None,
 ) -> None:
-    """Grade submissions (NAME.py or NAME/student_template.py) into DIR/grades.csv."""
+    """Grade submissions (NAME.py or NAME/student_template.py) into DIR/grades.csv.
+
+    Resumable: DIR/journal.jsonl keeps every finished submission, so rerunning the same
+    command after an interruption grades only the rest.
+    """
     from grader.commands import grade as command
 
-    _run(command.main, paths=paths, out=out, timeout=timeout)
+    _run(command.main, paths=paths, out=out, timeout=timeout, workers=workers)
 
 
 @app.command()

@@ -1,40 +1,70 @@
-"""`grader grade PATH... --out DIR`: grade every submission into a gradebook."""
+"""`grader grade PATH... --out DIR`: grade every submission into a gradebook, resumably.
 
+Workers grade in parallel; every finished submission is journaled in DIR/journal.jsonl, so
+rerunning the same command after an interruption grades only what is missing.
+"""
+
+import signal
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 from rich.console import Console
-from rich.markup import escape
 
+from grader.batch import JOURNAL_NAME, default_workers, grade_batch, print_summary
 from grader.config import load_config
-from grader.grading import grade_submission, prepare_context
-from grader.records import Status, SubmissionResult
-from grader.render import Redactor, print_gradebook, write_outputs
+from grader.grading import prepare_context
+from grader.render import Redactor, print_gradebook
+from grader.report import write_report
+from grader.sandbox import describe_sandbox
 from grader.submissions import discover
 
+INTERRUPTED_EXIT = 130
 
-def main(*, paths: list[Path], out: Path, timeout: float | None, console: Console) -> int:
-    """Grade serially; exit status 1 when any row is a grader error (our fault), else 0."""
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+
+def main(
+    *,
+    paths: list[Path],
+    out: Path,
+    timeout: float | None,
+    workers: int | None,
+    console: Console,
+) -> int:
+    """Exit status 1 when any row is a grader error (our fault); 130 when interrupted; else 0."""
     config = load_config()
     if timeout is not None:
         config = config.model_copy(
             update={"grading": config.grading.model_copy(update={"timeout_seconds": timeout})}
         )
+    workers = workers or default_workers()
     submissions = discover(paths)
-    console.print(f"Grading {len(submissions)} submission(s) into {out}")
-    with tempfile.TemporaryDirectory(prefix="grader-batch-") as work:
-        context = prepare_context(config, Path(work))
-        redact = Redactor([question.path for question in context.questions])
-        results: list[SubmissionResult] = []
-        for number, submission in enumerate(submissions, start=1):
-            result = grade_submission(submission, context)
-            results.append(result)
-            console.print(
-                f"[{number}/{len(submissions)}] {escape(submission.name)}: {result.status} "
-                f"{result.total:g}/{result.max_points:g} ({result.seconds:.1f} s)"
+    console.print(describe_sandbox(config.grading.sandbox), highlight=False)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-batch-") as work:
+            context = prepare_context(config, Path(work))
+            redact = Redactor([question.path for question in context.questions])
+            report = grade_batch(
+                submissions, context, out, workers=workers, redact=redact, console=console
             )
-            write_outputs(results, config.question_ids, out, redact)
-    write_outputs(results, config.question_ids, out, redact)
-    print_gradebook(results, config.question_ids, console)
-    console.print(f"Wrote {out / 'grades.csv'} and {len(results)} file(s) in {out / 'results'}")
-    return 1 if any(result.status is Status.GRADER_ERROR for result in results) else 0
+    except KeyboardInterrupt:
+        console.print(
+            f"\n[yellow]Interrupted.[/] Every finished submission is in {out / JOURNAL_NAME}; "
+            "rerun the same command to grade the rest.",
+            highlight=False,
+        )
+        return INTERRUPTED_EXIT
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print_gradebook(report.results, config.question_ids, console)
+    write_report(report.results, config.question_ids, out / "report.html")
+    console.print(
+        f"Wrote {out / 'grades.csv'}, {out / 'report.html'} and {len(report.results)} file(s) "
+        f"in {out / 'results'}"
+    )
+    print_summary(report, console)
+    return 1 if report.grader_errors else 0
