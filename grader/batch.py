@@ -48,8 +48,8 @@ from rich.text import Text
 import grader
 from grader.config import SOLUTION_PATH
 from grader.errors import GraderError
-from grader.grading import GradingContext, grade_submission
-from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
+from grader.grading import GradingContext, grade_submission, grader_error_result
+from grader.records import Status, SubmissionResult
 from grader.render import Redactor, format_points, write_outputs
 from grader.submissions import Submission
 
@@ -206,44 +206,12 @@ def _check_names(submissions: list[Submission]) -> None:
         raise GraderError(f"Two submissions share a name (rename one): {listing}")
 
 
-def _failed_row(
-    submission: Submission, context: GradingContext, error: Exception, seconds: float
-) -> SubmissionResult:
-    """A grader_error row for when grade_submission itself broke its promise of one result."""
-    questions = tuple(
-        QuestionResult(
-            id=question.id,
-            cases=tuple(
-                CaseResult(
-                    question=question.id,
-                    name=case.name,
-                    max_points=case.points,
-                    hidden=case.hidden,
-                    outcome=Outcome.NOT_RUN,
-                )
-                for case in question.cases
-            ),
-        )
-        for question in context.questions
-    )
-    return SubmissionResult(
-        submission=submission.name,
-        source=str(submission.path),
-        sha256=submission.sha256,
-        status=Status.GRADER_ERROR,
-        note=f"Grader error ({type(error).__name__}: {error}); not counted against the student.",
-        questions=questions,
-        seconds=round(seconds, 2),
-        grader_version=grader.__version__,
-    )
-
-
 def _grade_one(submission: Submission, context: GradingContext) -> SubmissionResult:
     started = time.perf_counter()
     try:
         return grade_submission(submission, context)
     except Exception as error:  # a bug of ours: still exactly one row, and the batch goes on
-        return _failed_row(submission, context, error, time.perf_counter() - started)
+        return grader_error_result(submission, context, error, time.perf_counter() - started)
 
 
 def _grading_children() -> list[int]:

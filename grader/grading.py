@@ -251,10 +251,20 @@ def _unscored(
     )
 
 
+def grader_error_result(
+    submission: Submission, context: GradingContext, error: Exception, seconds: float
+) -> SubmissionResult:
+    """The row for a submission our own code failed on: never counted against the student."""
+    note = f"Grader error ({type(error).__name__}: {error}); not counted against the student."
+    result = _unscored(submission, context, Status.GRADER_ERROR, note)
+    return result.model_copy(update={"seconds": round(seconds, 2)})
+
+
 def grade_submission(submission: Submission, context: GradingContext) -> SubmissionResult:
     """Exactly one result, whatever the submission does; our own failures say they are ours."""
     if submission.problem is not None:
-        return _unscored(submission, context, Status.INVALID, submission.problem.capitalize() + ".")
+        note = submission.problem[:1].upper() + submission.problem[1:] + "."
+        return _unscored(submission, context, Status.INVALID, note)
     started = time.perf_counter()
     try:
         run = run_submission(
@@ -262,6 +272,4 @@ def grade_submission(submission: Submission, context: GradingContext) -> Submiss
         )
         return score(submission, run, evaluate(run, context), context)
     except Exception as error:  # a bug of ours: never the student's fault
-        note = f"Grader error ({type(error).__name__}: {error}); not counted against the student."
-        result = _unscored(submission, context, Status.GRADER_ERROR, note)
-        return result.model_copy(update={"seconds": round(time.perf_counter() - started, 2)})
+        return grader_error_result(submission, context, error, time.perf_counter() - started)
