@@ -1,5 +1,6 @@
 """The `grader` command: a thin layer over grader.commands; the one place errors become messages."""
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -18,8 +19,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+# A student release ships the grader without its staff commands (grader/release.py).
+STAFF_EDITION = importlib.util.find_spec("grader.commands.grade") is not None
 # Wide enough for the gradebook when the output goes to a file or a CI log.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+
+
+def _staff_only(name: str) -> None:
+    if not STAFF_EDITION:
+        console.print(
+            f"[red]Error:[/] `grader {name}` is for course staff and not part of this student "
+            "release; use `grader check` (and `grader data`).",
+            highlight=False,
+        )
+        raise typer.Exit(2)
 
 
 def _run(command, **options) -> None:
@@ -44,7 +57,7 @@ def check(
     _run(command.main, file=file)
 
 
-@app.command()
+@app.command(hidden=not STAFF_EDITION)
 def grade(
     paths: Annotated[list[Path], typer.Argument(help="Submission files or folders of them.")],
     out: Annotated[Path, typer.Option(help="Folder for grades.csv and results/.")],
@@ -65,6 +78,7 @@ def grade(
     Resumable: DIR/journal.jsonl keeps every finished submission, so rerunning the same
     command after an interruption grades only the rest.
     """
+    _staff_only("grade")
     from grader.commands import grade as command
 
     _run(command.main, paths=paths, out=out, timeout=timeout, workers=workers)
@@ -95,19 +109,33 @@ def data(
     _run(run)
 
 
-@app.command()
+@app.command(hidden=not STAFF_EDITION)
 def calibrate() -> None:
     """Train right and known-wrong pipelines over seeds; check the thresholds separate them."""
+    _staff_only("calibrate")
     from grader.commands import calibrate as command
 
     _run(command.main)
 
 
-@app.command()
+@app.command(hidden=not STAFF_EDITION)
 def template(
     check: Annotated[bool, typer.Option("--check", help="Only verify; exit 1 if stale.")] = False,
 ) -> None:
     """Regenerate student_template.py from assignment/solution.py."""
+    _staff_only("template")
     from grader.commands import template as command
 
     _run(command.main, check=check)
+
+
+@app.command(hidden=not STAFF_EDITION)
+def release(
+    out: Annotated[Path, typer.Option(help="Folder to write the release into.")],
+    force: Annotated[bool, typer.Option(help="Replace OUT if it is not empty.")] = False,
+) -> None:
+    """Write the student release: template, instructions, public checks, pinned requirements."""
+    _staff_only("release")
+    from grader.commands import release as command
+
+    _run(command.main, out=out, force=force)

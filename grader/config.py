@@ -17,6 +17,12 @@ CHECKS_DIRECTORY = REPOSITORY_ROOT / "tests"
 SOLUTION_PATH = REPOSITORY_ROOT / "assignment" / "solution.py"
 TEMPLATE_PATH = REPOSITORY_ROOT / "student_template.py"
 EXAMPLES_DIRECTORY = REPOSITORY_ROOT / "assignment" / "examples"
+INSTRUCTIONS_PATH = REPOSITORY_ROOT / "assignment" / "INSTRUCTIONS.md"
+STUDENT_README_PATH = REPOSITORY_ROOT / "assignment" / "STUDENT_README.md"
+# A student release has no reference solution; it carries the public checks' recorded plan.
+PUBLIC_PLAN_DIRECTORY = REPOSITORY_ROOT / "assignment"
+PUBLIC_PLAN_JSON = "public-plan.json"
+PUBLIC_PLAN_ARRAYS = "public-plan.npz"
 
 
 class _Section(BaseModel):
@@ -45,10 +51,15 @@ class DataSettings(_Section):
     train_size: PositiveInt = Field(lt=60000)
 
 
+# Settings only hidden checks and course staff use carry this mark. A student release
+# (grader/release.py) leaves them out of its config.toml; the grader then checks but never grades.
+HIDDEN: dict = {"hidden": True}
+
+
 class AccuracySettings(_Section):
     epochs: PositiveInt
-    threshold: float = Field(gt=0, lt=1)
-    recall_floor: float = Field(ge=0, le=1)
+    threshold: float | None = Field(None, gt=0, lt=1, json_schema_extra=HIDDEN)
+    recall_floor: float | None = Field(None, ge=0, le=1, json_schema_extra=HIDDEN)
     validation_floor: float = Field(gt=0, lt=1)
 
 
@@ -71,8 +82,8 @@ class Config(_Section):
     grading: GradingSettings
     data: DataSettings
     accuracy: AccuracySettings
-    calibration: CalibrationSettings
-    sigmoid: SigmoidSettings
+    calibration: CalibrationSettings | None = Field(None, json_schema_extra=HIDDEN)
+    sigmoid: SigmoidSettings | None = Field(None, json_schema_extra=HIDDEN)
     questions: dict[str, QuestionSettings]
 
     @property
@@ -83,6 +94,41 @@ class Config(_Section):
     @property
     def max_points(self) -> float:
         return sum(question.points for question in self.questions.values())
+
+    def missing_hidden(self) -> list[str]:
+        """Hidden settings this config lacks, as dotted keys: empty for a course's full config."""
+        return [key for key, value in _hidden_values(self) if value is None]
+
+    def require_hidden(self) -> None:
+        """Refuse to grade with a student release's config: the hidden checks need all of it."""
+        missing = self.missing_hidden()
+        if missing:
+            raise GraderError(
+                f"The course config {config_path()} has no hidden settings ({', '.join(missing)}): "
+                "it is a student release's, which can check public cases but not grade."
+            )
+
+
+def hidden_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[str]:
+    """Dotted keys of the settings marked HIDDEN (a hidden section counts as one key)."""
+    keys = []
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("hidden"):
+            keys.append(prefix + name)
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, _Section):
+            keys += hidden_keys(field.annotation, f"{prefix}{name}.")
+    return keys
+
+
+def _hidden_values(config: Config) -> list[tuple[str, object]]:
+    values = []
+    for key in hidden_keys():
+        value: object = config
+        for part in key.split("."):
+            value = getattr(value, part, None)
+        values.append((key, value))
+    return values
 
 
 def config_path() -> Path:

@@ -4,6 +4,7 @@ Each step is a small function over immutable records. The student's code only ev
 `run_submission`'s child process; everything here is the trusted side.
 """
 
+import hashlib
 import importlib.util
 import time
 from collections.abc import Callable
@@ -16,9 +17,17 @@ import numpy as np
 
 import grader
 from grader.checks import Question, load_questions, run_case, student_functions
-from grader.config import CHECKS_DIRECTORY, SOLUTION_PATH, Config
+from grader.config import (
+    CHECKS_DIRECTORY,
+    PUBLIC_PLAN_ARRAYS,
+    PUBLIC_PLAN_DIRECTORY,
+    PUBLIC_PLAN_JSON,
+    SOLUTION_PATH,
+    Config,
+)
+from grader.errors import GraderError
 from grader.exercise import PLANNING_STAND_INS, sandbox_view
-from grader.protocol import Plan, RaisedError
+from grader.protocol import Plan, RaisedError, StoredPlan
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
 from grader.sandbox import MEMORY_ERRORS, SandboxRun, SandboxSettings, run_submission
@@ -82,14 +91,63 @@ def prepare_context(
     checks_directory: Path = CHECKS_DIRECTORY,
     public_only: bool = False,
 ) -> GradingContext:
+    """Load the checks and their plan, and write what every sandboxed run copies.
+
+    The plan comes from the reference solution when it is here (a course's repository); a
+    student release has none and ships the public plan `grader release` recorded instead.
+    """
+    if not public_only:
+        config.require_hidden()
     questions = load_questions(checks_directory, config, public_only=public_only)
-    plan, arrays = build_plan(questions, load_reference(), config.grading.seed)
+    if SOLUTION_PATH.exists():
+        plan, arrays = build_plan(questions, load_reference(), config.grading.seed)
+    elif public_only:
+        plan, arrays = load_public_plan(questions)
+    else:
+        raise GraderError(f"No reference solution at {SOLUTION_PATH}: grading needs it.")
     work_directory.mkdir(parents=True, exist_ok=True)
     (work_directory / "plan.json").write_text(plan.model_dump_json())
     np.savez(work_directory / "plan.npz", **arrays)
     mnist_view = work_directory / "sandbox-mnist.npz"
     np.savez(mnist_view, **sandbox_view())
     return GradingContext(config, questions, plan, arrays, work_directory, mnist_view)
+
+
+def checks_digest(questions: list[Question]) -> str:
+    """Identifies the check files a plan was recorded from."""
+    digest = hashlib.sha256()
+    for question in questions:
+        digest.update(question.id.encode() + b"\0" + question.path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def save_public_plan(questions: list[Question], seed: int, directory: Path) -> list[Path]:
+    """Record the plan of these (public) checks for a release that ships no reference."""
+    plan, arrays = build_plan(questions, load_reference(), seed)
+    stored = StoredPlan(checks=checks_digest(questions), plan=plan)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / PUBLIC_PLAN_JSON).write_text(stored.model_dump_json())
+    np.savez(directory / PUBLIC_PLAN_ARRAYS, **arrays)
+    return [directory / PUBLIC_PLAN_JSON, directory / PUBLIC_PLAN_ARRAYS]
+
+
+def load_public_plan(questions: list[Question]) -> tuple[Plan, dict[str, np.ndarray]]:
+    directory = PUBLIC_PLAN_DIRECTORY
+    try:
+        stored = StoredPlan.model_validate_json((directory / PUBLIC_PLAN_JSON).read_text())
+        with np.load(directory / PUBLIC_PLAN_ARRAYS, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+    except FileNotFoundError as error:
+        raise GraderError(
+            f"Neither the reference solution nor a recorded plan ({error.filename}) is here: "
+            "download the release again."
+        ) from None
+    if stored.checks != checks_digest(questions):
+        raise GraderError(
+            "The check files in tests/ differ from the ones this release was made with; "
+            "restore them from the release."
+        )
+    return stored.plan, arrays
 
 
 # ---- Evaluating one run ------------------------------------------------------------------

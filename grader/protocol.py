@@ -67,6 +67,13 @@ class Plan(_Record):
     functions: tuple[str, ...]
 
 
+class StoredPlan(_Record):
+    """A plan saved for a student release, with the digest of the check files it came from."""
+
+    checks: str
+    plan: Plan
+
+
 # ---- Call records (child -> parent) ------------------------------------------------------
 
 

@@ -149,8 +149,17 @@ def _setpriv(uid: int) -> list[str]:
     ]
 
 
+# The child imports the very grader package this process runs (not whichever one the venv
+# has installed): an unpacked autograder or release next to an installed copy stays consistent.
+_BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+
+
+def _python_command(code: str, *arguments: str) -> list[str]:
+    return [sys.executable, "-I", "-c", _BOOT + code, str(_grader_directory().parent), *arguments]
+
+
 def _child_command(job: Path) -> list[str]:
-    return [sys.executable, "-I", "-m", "grader.child", str(job)]
+    return _python_command("import grader.child as c; c.main(c.Path(sys.argv[1]))", str(job))
 
 
 def _bwrap_command(job: Path, uid: int, command: list[str]) -> list[str]:
@@ -223,8 +232,8 @@ def _trial_run(tier: str, uid: int) -> str | None:
         os.chown(job, uid, uid)
         # The same interpreter and standard library as ours: where the uid cannot read them,
         # the binary may start against the system's libpython instead.
-        check = f"import sys, grader.child; assert sys.version == {sys.version!r}, sys.version"
-        command = _wrap(tier, job, uid, [sys.executable, "-I", "-c", check])
+        check = f"import grader.child; assert sys.version == {sys.version!r}, sys.version"
+        command = _wrap(tier, job, uid, _python_command(check))
         try:
             done = subprocess.run(
                 command, cwd=job, env=_base_environment(job, 1), capture_output=True, timeout=60

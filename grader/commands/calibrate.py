@@ -13,6 +13,7 @@ from grader.grading import prepare_context
 
 def main(*, console: Console) -> int:
     config = load_config()
+    config.require_hidden()
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
         context = prepare_context(config, Path(work))
         console.print("Training the reference and known-wrong variants over seeds...")

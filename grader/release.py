@@ -1,0 +1,158 @@
+"""What a course hands out, built from the repository: the student release and its parts.
+
+`grader release --out DIR` writes the folder students download: the template, the instructions,
+the public checks (grader.publish), a config without hidden settings, the public checks' recorded
+plan (so `grader check` needs no reference solution), the grader's student edition (no staff
+commands, nothing derived from the solution) and a requirements file pinned like the autograder's.
+"""
+
+import shutil
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+import tomlkit
+from packaging.requirements import Requirement
+
+from grader.checks import load_questions
+from grader.config import (
+    CHECKS_DIRECTORY,
+    DEFAULT_CONFIG_PATH,
+    INSTRUCTIONS_PATH,
+    REPOSITORY_ROOT,
+    STUDENT_README_PATH,
+    TEMPLATE_PATH,
+    Config,
+)
+from grader.errors import GraderError
+from grader.grading import save_public_plan
+from grader.publish import public_config_text, write_public_checks
+
+GRADER_PACKAGE = REPOSITORY_ROOT / "grader"
+# Modules only course staff run, and those that hold solution text (examples.py writes the
+# typical mistakes as edits of the reference): never in a student release.
+STAFF_MODULES = frozenset(
+    {
+        "autograder.py",
+        "batch.py",
+        "calibrate.py",
+        "examples.py",
+        "gradescope.py",
+        "publish.py",
+        "release.py",
+        "report.py",
+        "template.py",
+        "commands/calibrate.py",
+        "commands/export.py",
+        "commands/grade.py",
+        "commands/release.py",
+        "commands/template.py",
+    }
+)
+
+
+def package_files(student_edition: bool) -> list[Path]:
+    """The grader package's source files (relative), without its tests and caches."""
+    files = []
+    for path in sorted(GRADER_PACKAGE.rglob("*")):
+        relative = path.relative_to(GRADER_PACKAGE)
+        if not path.is_file() or relative.parts[0] == "tests" or "__pycache__" in relative.parts:
+            continue
+        if student_edition and relative.as_posix() in STAFF_MODULES:
+            continue
+        files.append(relative)
+    return files
+
+
+def copy_package(out: Path, student_edition: bool) -> None:
+    for relative in package_files(student_edition):
+        target = out / "grader" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(GRADER_PACKAGE / relative, target)
+
+
+def _pyproject() -> tomlkit.TOMLDocument:
+    return tomlkit.parse((REPOSITORY_ROOT / "pyproject.toml").read_text())
+
+
+def pinned_requirements() -> str:
+    """The package's runtime dependencies, each pinned to the version installed here (the one
+    the test suite ran with), then the grader itself, installed in place."""
+    lines = [
+        "# Pinned like the Gradescope autograder's; install from this folder with",
+        "#   pip install -r requirements.txt",
+    ]
+    for text in _pyproject()["project"]["dependencies"]:
+        requirement = Requirement(str(text))
+        version = metadata.version(requirement.name)
+        if not requirement.specifier.contains(version, prereleases=True):
+            raise GraderError(
+                f"{requirement.name} {version} is installed but pyproject.toml asks for "
+                f"{requirement}; run `make setup` first."
+            )
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        lines.append(f"{requirement.name}{extras}=={version}")
+    lines.append("-e .")
+    return "\n".join(lines) + "\n"
+
+
+def release_pyproject(name_suffix: str) -> str:
+    """pyproject.toml for a copy of the grader: the project and its entry point, no dev tools."""
+    document = _pyproject()
+    project = document["project"]
+    project["name"] = f"{project['name']}-{name_suffix}"
+    project.pop("optional-dependencies", None)
+    project.pop("readme", None)
+    tool = document.get("tool")
+    if tool is not None:
+        for name in list(tool):
+            if name != "setuptools":
+                del tool[name]
+    return tomlkit.dumps(document)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def prepare_out(out: Path, force: bool) -> None:
+    """An empty folder at `out`; an existing non-empty one only with force (it is replaced)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not force:
+            raise GraderError(f"{out} exists and is not empty; pass --force to replace it.")
+        if out.is_dir():
+            shutil.rmtree(out)
+        else:
+            out.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
+    """Write the student release into `out`; returns the files written, relative to it."""
+    config.require_hidden()
+    prepare_out(out, force)
+    shutil.copyfile(TEMPLATE_PATH, out / TEMPLATE_PATH.name)
+    shutil.copyfile(INSTRUCTIONS_PATH, out / "INSTRUCTIONS.md")
+    _write(out / "README.md", STUDENT_README_PATH.read_text())
+    _write(out / "requirements.txt", pinned_requirements())
+    _write(out / "pyproject.toml", release_pyproject("student"))
+    _write(out / "assignment" / "config.toml", public_config_text(DEFAULT_CONFIG_PATH.read_text()))
+    write_public_checks(CHECKS_DIRECTORY, out / "tests", config.question_ids)
+    copy_package(out, student_edition=True)
+    questions = load_questions(out / "tests", config)
+    leaked = [case.name for question in questions for case in question.cases if case.hidden]
+    if leaked:
+        raise GraderError(f"Hidden cases survived into the release: {leaked}")
+    save_public_plan(questions, config.grading.seed, out / "assignment")
+    return sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
+
+
+def text_files(root: Path) -> Iterable[tuple[Path, str]]:
+    """Every file under `root` that reads as UTF-8 text, with its text."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            try:
+                yield path, path.read_text()
+            except UnicodeDecodeError:
+                continue
