@@ -356,7 +356,9 @@ def grade_batch(
         graded: list[str] = []
 
         def render() -> None:
-            write_outputs([rows[name] for name in sorted(rows)], question_ids, out, redact)
+            rendered = [rows[name] for name in sorted(rows)]
+            visibility = context.config.gradescope.hidden_visibility
+            write_outputs(rendered, question_ids, out, redact, visibility)
 
         if console is not None:
             _announce(console, contents, journal.path, len(submissions), len(pending), workers)

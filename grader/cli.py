@@ -139,3 +139,19 @@ def release(
     from grader.commands import release as command
 
     _run(command.main, out=out, force=force)
+
+
+export_app = typer.Typer(help="Export the autograder for a course platform.", no_args_is_help=True)
+app.add_typer(export_app, name="export", hidden=not STAFF_EDITION)
+
+
+@export_app.command("gradescope")
+def export_gradescope(
+    out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("autograder.zip"),
+    force: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Write Gradescope's autograder zip: setup.sh, run_autograder and this trusted grader."""
+    _staff_only("export")
+    from grader.commands import export as command
+
+    _run(command.main, out=out, force=force)

@@ -73,6 +73,13 @@ class SigmoidSettings(_Section):
     large_input: PositiveFloat
 
 
+class GradescopeSettings(_Section):
+    # When students see that a hidden case exists, its points and pass/fail (never its text).
+    hidden_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = (
+        "after_published"
+    )
+
+
 class QuestionSettings(_Section):
     points: float = Field(ge=0)
 
@@ -84,6 +91,7 @@ class Config(_Section):
     accuracy: AccuracySettings
     calibration: CalibrationSettings | None = Field(None, json_schema_extra=HIDDEN)
     sigmoid: SigmoidSettings | None = Field(None, json_schema_extra=HIDDEN)
+    gradescope: GradescopeSettings = GradescopeSettings()
     questions: dict[str, QuestionSettings]
 
     @property

@@ -47,6 +47,8 @@ STAFF_MODULES = frozenset(
         "commands/grade.py",
         "commands/release.py",
         "commands/template.py",
+        "gradescope_files/run_autograder",
+        "gradescope_files/setup.sh",
     }
 )
 

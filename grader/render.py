@@ -129,8 +129,10 @@ def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> s
 # ---- Gradescope --------------------------------------------------------------------------
 
 
-def gradescope_results(result: SubmissionResult, redact: Redactor) -> dict[str, Any]:
-    """Gradescope's results.json: one test per case; hidden ones show only after publishing."""
+def gradescope_results(
+    result: SubmissionResult, redact: Redactor, hidden_visibility: str = HIDDEN_VISIBILITY
+) -> dict[str, Any]:
+    """Gradescope's results.json: one test per case; hidden ones show when the config says."""
     tests = []
     for number, case in enumerate(
         (case for question in result.questions for case in question.cases), start=1
@@ -142,7 +144,7 @@ def gradescope_results(result: SubmissionResult, redact: Redactor) -> dict[str, 
                 "score": case.points,
                 "max_score": case.max_points,
                 "status": "passed" if case.outcome is Outcome.PASSED else "failed",
-                "visibility": HIDDEN_VISIBILITY if case.hidden else "visible",
+                "visibility": hidden_visibility if case.hidden else "visible",
                 "output": student_message(case, redact),
             }
         )
@@ -160,14 +162,18 @@ def gradescope_results(result: SubmissionResult, redact: Redactor) -> dict[str, 
 
 
 def write_outputs(
-    results: list[SubmissionResult], question_ids: list[str], out: Path, redact: Redactor
+    results: list[SubmissionResult],
+    question_ids: list[str],
+    out: Path,
+    redact: Redactor,
+    hidden_visibility: str = HIDDEN_VISIBILITY,
 ) -> None:
     """grades.csv and results/NAME.json, written whole and then moved into place."""
     (out / "results").mkdir(parents=True, exist_ok=True)
     for result in results:
         _write(
             out / "results" / f"{result.submission}.json",
-            json.dumps(gradescope_results(result, redact), indent=2),
+            json.dumps(gradescope_results(result, redact, hidden_visibility), indent=2),
         )
     _write(out / "grades.csv", gradebook_csv(results, question_ids))
 

@@ -1,0 +1,21 @@
+"""`grader export gradescope --out autograder.zip` (grader/gradescope.py)."""
+
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.config import load_config
+from grader.gradescope import export_gradescope
+
+
+def main(*, out: Path, force: bool, console: Console) -> int:
+    config = load_config()
+    names = export_gradescope(out, config, force=force)
+    visibility = config.gradescope.hidden_visibility
+    console.print(f"Wrote {out} ({len(names)} files; hidden cases visible: {visibility}).")
+    console.print(
+        "Upload it in Gradescope: assignment > Configure Autograder > Zip file upload "
+        "(base image Ubuntu 22.04). setup.sh installs Python 3.11, the pinned packages and "
+        "MNIST, then verifies that grading works."
+    )
+    return 0

@@ -1,0 +1,71 @@
+"""`grader export gradescope`: the autograder zip Gradescope's specification asks for.
+
+At the zip's root: `setup.sh` and `run_autograder` (grader/gradescope_files/), the pinned
+`requirements.txt` and a `pyproject.toml` for the grader, the whole grader package (its test
+suite aside), every check file in tests/, and assignment/ with the full config and the reference
+solution (the plan is recorded from it). Gradescope unpacks it into /autograder/source.
+"""
+
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+from grader.config import (
+    CHECKS_DIRECTORY,
+    DEFAULT_CONFIG_PATH,
+    REPOSITORY_ROOT,
+    SOLUTION_PATH,
+    Config,
+)
+from grader.errors import GraderError
+from grader.release import copy_package, pinned_requirements, release_pyproject
+
+SCRIPTS_DIRECTORY = Path(__file__).resolve().parent / "gradescope_files"
+SCRIPTS = ("setup.sh", "run_autograder")
+EXECUTABLE = stat.S_IFREG | 0o755
+REGULAR = stat.S_IFREG | 0o644
+# A fixed timestamp: the same sources give the same zip, byte for byte.
+EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+def autograder_files(config: Config, staging: Path) -> list[Path]:
+    """Lay out the zip's contents under `staging`; returns them, relative to it."""
+    config.require_hidden()
+    for name in SCRIPTS:
+        (staging / name).write_bytes((SCRIPTS_DIRECTORY / name).read_bytes())
+    (staging / "requirements.txt").write_text(pinned_requirements())
+    (staging / "pyproject.toml").write_text(release_pyproject("autograder"))
+    copy_package(staging, student_edition=False)
+    (staging / "tests").mkdir()
+    for question_id in config.question_ids:
+        name = f"{question_id}.py"
+        (staging / "tests" / name).write_bytes((CHECKS_DIRECTORY / name).read_bytes())
+    (staging / "assignment").mkdir()
+    (staging / "assignment" / "config.toml").write_bytes(DEFAULT_CONFIG_PATH.read_bytes())
+    (staging / "assignment" / "solution.py").write_bytes(SOLUTION_PATH.read_bytes())
+    return sorted(path.relative_to(staging) for path in staging.rglob("*") if path.is_file())
+
+
+def export_gradescope(out: Path, config: Config, force: bool = False) -> list[str]:
+    """Write the autograder zip to `out`; returns the names it holds."""
+    if out.suffix != ".zip":
+        raise GraderError(f"{out}: the autograder must be a .zip file.")
+    if out.exists() and not force:
+        raise GraderError(f"{out} exists; pass --force to replace it.")
+    if Path(__file__).resolve().parent != REPOSITORY_ROOT / "grader":
+        raise GraderError("Export from the course repository, not from an installed copy.")
+    with tempfile.TemporaryDirectory(prefix="grader-export-") as work:
+        staging = Path(work)
+        files = autograder_files(config, staging)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for relative in files:
+                info = zipfile.ZipInfo(relative.as_posix(), date_time=EPOCH)
+                mode = EXECUTABLE if relative.name in SCRIPTS else REGULAR
+                info.external_attr = mode << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, (staging / relative).read_bytes())
+        partial.replace(out)
+    return [relative.as_posix() for relative in files]

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu base images).
+# It installs Python 3.11 and the pinned requirements into $ROOT/venv, installs MNIST (checksums
+# verified), then verifies that grading works. `setup.sh --verify-only` runs only that last step.
+#
+# GRADER_AUTOGRADER_ROOT   the /autograder folder (default /autograder)
+# GRADER_AUTOGRADER_PYTHON the interpreter to grade with (default $ROOT/venv/bin/python)
+# GRADER_DATA_FROM         a folder with the original MNIST files, instead of downloading them
+set -euo pipefail
+
+ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+VENV="$ROOT/venv"
+PYTHON="${GRADER_AUTOGRADER_PYTHON:-$VENV/bin/python}"
+cd "$SOURCE"
+
+if [ "${1:-}" != "--verify-only" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        # bubblewrap gives each student run its own namespaces and filesystem view.
+        apt-get install -y -q bubblewrap util-linux ca-certificates curl
+        apt-get install -y -q python3.11 python3.11-venv || true
+    fi
+    if command -v python3.11 >/dev/null && python3.11 -m venv "$VENV"; then
+        :
+    else  # no python3.11 package (e.g. Ubuntu 24.04): a standalone build through uv
+        curl -LsSf https://astral.sh/uv/install.sh | env UV_INSTALL_DIR=/usr/local/bin sh
+        uv python install 3.11
+        uv venv --seed --python 3.11 "$VENV"
+    fi
+    "$VENV/bin/python" -m pip install --upgrade -q pip
+    "$VENV/bin/python" -m pip install -q -r requirements.txt
+    # Python and the venv must be readable by the sandbox's unprivileged uid.
+    chmod -R a+rX "$VENV" "$(dirname "$(readlink -f "$VENV/bin/python")")/.." 2>/dev/null || true
+    if [ -n "${GRADER_DATA_FROM:-}" ]; then
+        "$VENV/bin/grader" data --from "$GRADER_DATA_FROM" --dataset mnist
+    else
+        "$VENV/bin/grader" data --dataset mnist
+    fi
+fi
+
+exec "$PYTHON" -m grader.autograder verify --root "$ROOT"

@@ -1,0 +1,334 @@
+"""The Gradescope autograder, end to end in a scratch copy of the /autograder layout.
+
+`grader export gradescope` writes the zip; it is unpacked into ROOT/source as Gradescope would,
+setup.sh's verification step runs, and run_autograder grades submissions put in
+ROOT/submission. Every results.json must validate against the JSON Schema beside this file.
+"""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.checks import load_questions
+from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, TEMPLATE_PATH, load_config
+from grader.errors import GraderError
+from grader.gradescope import export_gradescope
+from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
+from grader.render import Redactor, gradescope_results
+
+SCHEMA = json.loads((Path(__file__).parent / "gradescope-results.schema.json").read_text())
+RUN_TIMEOUT = 900
+HIDDEN_OUTPUTS = {"Hidden check passed.", "Hidden check failed."}
+
+
+def validate(results: dict) -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.validate(results, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def unpack(archive: Path, source: Path) -> None:
+    """Unzip as Gradescope's `unzip` does, keeping the executable bits."""
+    with zipfile.ZipFile(archive) as opened:
+        for info in opened.infolist():
+            target = source / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(opened.read(info))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                target.chmod(mode)
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "autograder.zip"
+    export_gradescope(out, load_config())
+    return out
+
+
+@pytest.fixture(scope="module")
+def root(autograder_zip, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("gradescope") / "autograder"
+    unpack(autograder_zip, root / "source")
+    return root
+
+
+def environment(root: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k not in ("GRADER_CONFIG", "PYTHONPATH")}
+    return (
+        keep
+        | {
+            "GRADER_AUTOGRADER_ROOT": str(root),
+            "GRADER_AUTOGRADER_PYTHON": sys.executable,
+        }
+        | extra
+    )
+
+
+def run_autograder(root: Path, files: dict[str, bytes], **extra: str) -> dict:
+    """Gradescope's per-submission step: fresh submission/ and results/, then run_autograder."""
+    for name in ("submission", "results"):
+        shutil.rmtree(root / name, ignore_errors=True)
+        (root / name).mkdir()
+    for name, content in files.items():
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "submission" / name).write_bytes(content)
+    done = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=environment(root, **extra),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate(results)
+    return results
+
+
+def hidden_names() -> set[str]:
+    questions = load_questions(CHECKS_DIRECTORY, load_config())
+    return {case.name for question in questions for case in question.cases if case.hidden}
+
+
+def assert_hidden_cases_say_nothing(results: dict, visibility: str = "after_published") -> None:
+    hidden = [test for test in results["tests"] if test["name"] in hidden_names()]
+    assert hidden, "the hidden cases should be listed"
+    for test in hidden:
+        assert test["visibility"] == visibility
+        assert test["output"] in HIDDEN_OUTPUTS
+    for test in results["tests"]:
+        if test["name"] not in hidden_names():
+            assert test["visibility"] == "visible"
+
+
+def secret_lines() -> list[str]:
+    return [
+        line.strip()
+        for path in sorted(CHECKS_DIRECTORY.glob("*.py"))
+        for line in path.read_text().splitlines()
+        if len(line.strip()) >= 24
+    ]
+
+
+# ---- The zip -----------------------------------------------------------------------------
+
+
+def test_zip_follows_gradescope_layout(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as opened:
+        names = set(opened.namelist())
+        modes = {info.filename: (info.external_attr >> 16) for info in opened.infolist()}
+    assert {"setup.sh", "run_autograder", "requirements.txt", "pyproject.toml"} <= names
+    for script in ("setup.sh", "run_autograder"):
+        assert modes[script] & stat.S_IXUSR, script
+    assert {f"tests/{q}.py" for q in load_config().question_ids} <= names
+    assert {"assignment/config.toml", "assignment/solution.py", "grader/autograder.py"} <= names
+    assert not any(name.startswith("grader/tests/") for name in names)
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_export_is_reproducible_and_refuses_to_overwrite(autograder_zip, tmp_path):
+    again = tmp_path / "again.zip"
+    export_gradescope(again, load_config())
+    assert again.read_bytes() == autograder_zip.read_bytes()
+    with pytest.raises(GraderError, match="--force"):
+        export_gradescope(again, load_config())
+    with pytest.raises(GraderError, match=r"\.zip file"):
+        export_gradescope(tmp_path / "autograder.tar", load_config())
+
+
+def test_setup_verification_step_passes(root):
+    done = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh"), "--verify-only"],
+        env=environment(root),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "autograder verified" in done.stdout
+    assert "sandbox:" in done.stdout
+
+
+def test_setup_verification_fails_loudly_when_a_pin_is_off(root, tmp_path):
+    copy = tmp_path / "autograder"
+    shutil.copytree(root / "source", copy / "source")
+    requirements = copy / "source" / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("numpy==", "numpy==0.0.1#"))
+    done = subprocess.run(
+        ["bash", str(copy / "source" / "setup.sh"), "--verify-only"],
+        env=environment(copy),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode != 0
+    assert "numpy" in done.stderr and "pinned 0.0.1" in done.stderr
+
+
+# ---- run_autograder on submissions ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_reference_earns_full_marks(root):
+    results = run_autograder(
+        root, {"student_template.py": (EXAMPLES_DIRECTORY / "reference.py").read_bytes()}
+    )
+    assert results["score"] == load_config().max_points
+    assert all(test["status"] == "passed" for test in results["tests"])
+    assert sum(test["max_score"] for test in results["tests"]) == load_config().max_points
+    assert_hidden_cases_say_nothing(results)
+    assert results["output"].startswith("Status: ok.")
+
+
+@pytest.mark.slow
+def test_untouched_template_earns_nothing(root):
+    results = run_autograder(root, {"student_template.py": TEMPLATE_PATH.read_bytes()})
+    assert results["score"] == 0
+    assert "not_attempted" in results["output"]
+    assert_hidden_cases_say_nothing(results)
+
+
+@pytest.mark.slow
+def test_wrong_submission_loses_its_questions_with_a_visible_diagnosis(root):
+    results = run_autograder(
+        root, {"student_template.py": (EXAMPLES_DIRECTORY / "no_sigmoid.py").read_bytes()}
+    )
+    failed = {test["name"].split(":")[0] for test in results["tests"] if test["status"] != "passed"}
+    assert failed == {"sigmoid", "accuracy"}
+    assert 0 < results["score"] < load_config().max_points
+    visible_failures = [
+        test["output"]
+        for test in results["tests"]
+        if test["status"] == "failed" and test["visibility"] == "visible"
+    ]
+    assert any("sigmoid" in output.lower() for output in visible_failures)
+    assert_hidden_cases_say_nothing(results)
+
+
+@pytest.mark.slow
+def test_hostile_submission_forges_nothing_and_reads_no_hidden_check(root):
+    """It tries to overwrite results.json with full marks and to echo the hidden checks."""
+    forged = {"score": 1000, "tests": [], "output": "FORGED"}
+    attack = f"""
+import glob, json, os
+ROOT = {str(root)!r}
+def _grab():
+    found = []
+    for pattern in (ROOT + "/source/tests/*.py", ROOT + "/source/assignment/*", "/autograder/**"):
+        for name in glob.glob(pattern, recursive=True):
+            try:
+                found.append(open(name).read())
+            except OSError:
+                pass
+    return "\\n".join(found)
+for target in (ROOT + "/results/results.json", "/autograder/results/results.json"):
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "w").write(json.dumps({forged!r}))
+    except OSError:
+        pass
+"""
+    source = (EXAMPLES_DIRECTORY / "no_sigmoid.py").read_text()
+    source = source.replace("import keras\n", "import keras\n" + attack, 1)
+    source = source.replace(
+        "def is_five(digits):\n", "def is_five(digits):\n    raise ValueError(_grab())\n", 1
+    )
+    results = run_autograder(root, {"student_template.py": source.encode()})
+    text = json.dumps(results)
+    assert "FORGED" not in text and results["score"] < 10
+    for line in secret_lines():
+        assert line not in text, line
+    assert_hidden_cases_say_nothing(results)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"my_perceptron.py": b"x = 1\n"}, "rename your file to student_template.py"),
+        ({"student_template.ipynb": b"{}"}, "you submitted a notebook"),
+        ({"a.py": b"x = 1\n", "b.py": b"y = 2\n"}, "none is named student_template.py"),
+        ({}, "the submission is empty"),
+        (
+            {"one/student_template.py": b"x = 1\n", "two/student_template.py": b"x = 2\n"},
+            "submit exactly one student_template.py",
+        ),
+    ],
+    ids=["wrong-name", "notebook", "several-files", "empty", "two-templates"],
+)
+def test_a_submission_that_cannot_be_graded_gets_a_clear_visible_message(root, files, expected):
+    results = run_autograder(root, files)
+    assert results["score"] == 0
+    assert results["visibility"] == "visible"
+    assert expected.lower() in results["output"].lower(), results["output"]
+    assert "Status: invalid." in results["output"]
+    assert len(results["tests"]) == sum(
+        len(q.cases) for q in load_questions(CHECKS_DIRECTORY, load_config())
+    )
+
+
+@pytest.mark.slow
+def test_extra_files_beside_the_template_are_named_and_ignored(root):
+    results = run_autograder(
+        root,
+        {
+            "student_template.py": TEMPLATE_PATH.read_bytes(),
+            "notes.txt": b"my notes",
+            ".DS_Store": b"\0",
+        },
+    )
+    assert "ignored: notes.txt" in results["output"]
+    assert ".DS_Store" not in results["output"]
+
+
+def test_a_grader_that_cannot_start_still_writes_valid_results(root):
+    results = run_autograder(
+        root, {"student_template.py": b"x = 1\n"}, GRADER_AUTOGRADER_PYTHON="/nonexistent/python"
+    )
+    assert results["score"] == 0
+    assert "could not start" in results["output"]
+
+
+def test_hidden_cases_show_only_pass_or_fail_at_every_visibility():
+    questions = load_questions(CHECKS_DIRECTORY, load_config())
+
+    result = SubmissionResult(
+        submission="s",
+        source="s.py",
+        sha256="",
+        status=Status.OK,
+        note="",
+        questions=tuple(
+            QuestionResult(
+                id=q.id,
+                cases=tuple(
+                    CaseResult(
+                        question=q.id,
+                        name=c.name,
+                        max_points=c.points,
+                        hidden=c.hidden,
+                        outcome=Outcome.FAILED,
+                        message="secret threshold 0.965",
+                    )
+                    for c in q.cases
+                ),
+            )
+            for q in questions
+        ),
+        seconds=1.0,
+        grader_version="0",
+    )
+    for visibility in ("hidden", "after_due_date", "after_published", "visible"):
+        results = gradescope_results(result, Redactor([]), visibility)
+        validate(results)
+        assert_hidden_cases_say_nothing(results, visibility)
+        assert "0.965" not in json.dumps(
+            [t for t in results["tests"] if t["name"] in hidden_names()]
+        )
