@@ -145,11 +145,25 @@ def grade(root: Path) -> dict[str, Any]:
     return results
 
 
+# What only the grader (root) reads or writes. Under the "uid" sandbox tier, which containers
+# that refuse namespaces fall back to, the child sees the host's filesystem as an unprivileged
+# uid: closing these keeps the hidden checks, the solution and results.json out of its reach.
+CLOSED_FOLDERS = ("source/tests", "source/assignment", "submission", "results")
+
+
+def close_folders(root: Path) -> None:
+    for name in CLOSED_FOLDERS:
+        path = root / name
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+
+
 def run(root: Path) -> int:
     """Write root/results/results.json whatever happens; exit 0 so Gradescope reads it."""
     started = time.perf_counter()
     results_directory = root / "results"
     try:
+        close_folders(root)
         results = grade(root)
     except Exception as error:  # ours, never the student's: still a valid, explicit result
         traceback.print_exc()

@@ -44,7 +44,7 @@ class GradingSettings(_Section):
     max_processes: PositiveInt = 512
     max_file_megabytes: PositiveInt = 1024
     threads: PositiveInt = 2
-    sandbox: Literal["auto", "bwrap", "unshare", "basic"] = "auto"
+    sandbox: Literal["auto", "bwrap", "unshare", "uid", "basic"] = "auto"
 
 
 class DataSettings(_Section):

@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader.autograder import CLOSED_FOLDERS
 from grader.checks import load_questions
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, TEMPLATE_PATH, load_config
 from grader.errors import GraderError
@@ -90,6 +91,9 @@ def run_autograder(root: Path, files: dict[str, bytes], **extra: str) -> dict:
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
+    if extra.get("GRADER_AUTOGRADER_PYTHON") is None:
+        for name in CLOSED_FOLDERS:  # out of reach of a child under the "uid" tier
+            assert stat.S_IMODE((root / name).stat().st_mode) == 0o700, name
     return results
 
 
