@@ -1,6 +1,7 @@
 # One command to set up and run the main job, one to set up and run the tests.
 #   make demo   - install into .venv, install the datasets, grade the shipped examples
 #   make test   - install into .venv, install the datasets, lint and run the whole test suite
+#   make ship   - write out/autograder.zip (Gradescope) and out/student-release/ (students)
 # Offline, point DATA_FROM at a folder holding the original MNIST files
 # (mnist/ and fashion-mnist/ subfolders); it defaults to ../shared/data when that exists.
 
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 DATA_FROM ?= $(wildcard ../shared/data)
 DEMO_OUT ?= out/demo
 
-.PHONY: setup system data demo test lint clean
+.PHONY: setup system data demo ship test lint clean
 
 # Debian packages the sandbox (bubblewrap) and the report's browser test (chromium) need.
 SYSTEM_COMMANDS := bwrap:bubblewrap chromium:chromium
@@ -37,6 +38,10 @@ data: setup
 
 demo: system data
 	$(BIN)/grader grade assignment/examples student_template.py --out $(DEMO_OUT)
+
+ship: setup
+	$(BIN)/grader export gradescope --out out/autograder.zip --force
+	$(BIN)/grader release --out out/student-release --force
 
 lint: setup
 	$(BIN)/ruff check .

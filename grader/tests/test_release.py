@@ -1,6 +1,7 @@
 """The student release: public checks only, no secrets, and `grader check` works from a copy."""
 
 import inspect
+import json
 import os
 import re
 import shutil
@@ -240,6 +241,29 @@ def test_requirements_are_pinned_to_what_the_tests_ran_with(release):
         assert metadata.version(name.split("[")[0]) == version, line
     assert any(line.startswith("tensorflow-cpu==") for line in lines)
     assert any(line.startswith("otter-grader[grading]==") for line in lines)
+
+
+def test_requirements_resolve_from_the_package_index(release, tmp_path):
+    """Does `pip install -r requirements.txt` resolve, as a student's would (dry run)?"""
+    report = tmp_path / "report.json"
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+    done = subprocess.run(
+        [*pip, "-r", "requirements.txt", "--report", str(report)],
+        cwd=release,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    resolved = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+        for item in json.loads(report.read_text())["install"]
+    }
+    assert "perceptron-grader-student" in resolved
+    for line in (release / "requirements.txt").read_text().splitlines():
+        if "==" in line:
+            name, version = line.split("==")
+            assert resolved[name.split("[")[0].lower()] == version, line
 
 
 def test_release_refuses_to_overwrite_a_folder_without_force(release, tmp_path):
