@@ -78,6 +78,8 @@ class GradescopeSettings(_Section):
     hidden_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = (
         "after_published"
     )
+    # The sandboxed run's wall-clock limit there; keep Gradescope's own limit above it.
+    timeout_seconds: PositiveFloat = 480
 
 
 class QuestionSettings(_Section):

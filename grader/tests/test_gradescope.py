@@ -300,6 +300,39 @@ def test_a_grader_that_cannot_start_still_writes_valid_results(root):
     assert "could not start" in results["output"]
 
 
+def copy_of(root: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "autograder"
+    shutil.copytree(root / "source", copy / "source")
+    return copy
+
+
+def test_a_failure_of_ours_still_writes_valid_results(root, tmp_path):
+    copy = copy_of(root, tmp_path)
+    (copy / "source" / "assignment" / "config.toml").write_text("this is [not toml\n")
+    results = run_autograder(copy, {"student_template.py": TEMPLATE_PATH.read_bytes()})
+    assert results["score"] == 0
+    assert "failed on its side" in results["output"] and "not your fault" in results["output"]
+
+
+@pytest.mark.slow
+def test_an_endless_submission_ends_before_gradescope_would_kill_it(root, tmp_path):
+    """Gradescope kills an autograder that outlives its limit and records nothing: ours stops
+    the run at [gradescope] timeout_seconds and still writes a timeout row."""
+    copy = copy_of(root, tmp_path)
+    config = copy / "source" / "assignment" / "config.toml"
+    text = config.read_text()
+    assert "timeout_seconds = 480" in text
+    config.write_text(text.replace("timeout_seconds = 480", "timeout_seconds = 20"))
+    source = (EXAMPLES_DIRECTORY / "reference.py").read_text()
+    source = source.replace(
+        "def train(", "def train(*_, **__):\n    while True:\n        pass\n\n\ndef _old_train(", 1
+    )
+    results = run_autograder(copy, {"student_template.py": source.encode()})
+    assert results["output"].startswith("Status: timeout.")
+    assert "train()" in results["output"]
+    assert 0 < results["score"] < load_config().max_points  # what was answered before counts
+
+
 def test_hidden_cases_show_only_pass_or_fail_at_every_visibility():
     questions = load_questions(CHECKS_DIRECTORY, load_config())
 
