@@ -85,3 +85,21 @@ def test_template_check_command():
     """Does `grader template --check` confirm the committed template is current?"""
     completed = grader("template", "--check")
     assert completed.returncode == 0, completed.stdout
+
+
+def test_release_and_export_commands_write_their_outputs(tmp_path):
+    """Do `grader release` and `grader export gradescope` write what they say, and refuse to
+    overwrite without --force, in one clear line?"""
+    release = grader("release", "--out", str(tmp_path / "release"))
+    assert release.returncode == 0, release.stdout + release.stderr
+    assert (tmp_path / "release" / "student_template.py").is_file()
+    again = grader("release", "--out", str(tmp_path / "release"))
+    assert again.returncode != 0 and "--force" in again.stdout
+    assert "Traceback" not in again.stdout + again.stderr
+
+    export = grader("export", "gradescope", "--out", str(tmp_path / "autograder.zip"))
+    assert export.returncode == 0, export.stdout + export.stderr
+    assert (tmp_path / "autograder.zip").stat().st_size > 0
+    wrong = grader("export", "gradescope", "--out", str(tmp_path / "autograder.tar"))
+    assert wrong.returncode != 0 and ".zip" in wrong.stdout
+    assert "Traceback" not in wrong.stdout + wrong.stderr
