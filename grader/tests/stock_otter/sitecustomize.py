@@ -30,11 +30,10 @@ class OfflineError(OSError):
 
 def _verified_get_file(fname=None, origin=None, *arguments, **keywords):
     path = os.environ.get(MNIST_NPZ_ENV)
-    if fname != "mnist.npz" or not path:
-        raise OfflineError(
-            f"stock-otter test: keras asked for {fname!r} from {origin!r}; only mnist.npz is "
-            f"served offline (from ${MNIST_NPZ_ENV}={path!r})"
-        )
+    if not path:
+        raise OfflineError(f"stock-otter test: ${MNIST_NPZ_ENV} is unset; not fetching {origin}")
+    if fname != "mnist.npz":
+        raise OfflineError(f"stock-otter test: only mnist.npz is served offline, not {origin}")
     return path
 
 
