@@ -6,6 +6,7 @@
 # GRADER_AUTOGRADER_ROOT   the /autograder folder (default /autograder)
 # GRADER_AUTOGRADER_PYTHON the interpreter to grade with (default $ROOT/venv/bin/python)
 # GRADER_DATA_FROM         a folder with the original MNIST files, instead of downloading them
+# GRADER_SETUP_SYSTEM=0    skip the apt-get step (python3.11 and bubblewrap already there)
 set -euo pipefail
 
 ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
@@ -15,7 +16,7 @@ PYTHON="${GRADER_AUTOGRADER_PYTHON:-$VENV/bin/python}"
 cd "$SOURCE"
 
 if [ "${1:-}" != "--verify-only" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if [ "${GRADER_SETUP_SYSTEM:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
         # bubblewrap gives each student run its own namespaces and filesystem view.
@@ -24,15 +25,17 @@ if [ "${1:-}" != "--verify-only" ]; then
     fi
     if command -v python3.11 >/dev/null && python3.11 -m venv "$VENV"; then
         :
-    else  # no python3.11 package (e.g. Ubuntu 24.04): a standalone build through uv
+    else  # no python3.11 package (e.g. Ubuntu 24.04): a standalone build through uv, kept
+        # outside /root so that the sandbox's unprivileged uid can run it
+        export UV_PYTHON_INSTALL_DIR=/opt/grader-python
         curl -LsSf https://astral.sh/uv/install.sh | env UV_INSTALL_DIR=/usr/local/bin sh
         uv python install 3.11
         uv venv --seed --python 3.11 "$VENV"
+        chmod -R a+rX "$UV_PYTHON_INSTALL_DIR"
     fi
     "$VENV/bin/python" -m pip install --upgrade -q pip
     "$VENV/bin/python" -m pip install -q -r requirements.txt
-    # Python and the venv must be readable by the sandbox's unprivileged uid.
-    chmod -R a+rX "$VENV" "$(dirname "$(readlink -f "$VENV/bin/python")")/.." 2>/dev/null || true
+    chmod -R a+rX "$VENV"  # the sandbox's uid imports from it
     if [ -n "${GRADER_DATA_FROM:-}" ]; then
         "$VENV/bin/grader" data --from "$GRADER_DATA_FROM" --dataset mnist
     else

@@ -4,16 +4,68 @@ Grading needs MNIST installed (`grader data --from ../shared/data` offline); wit
 test that grades fails with that advice. Nothing is skipped.
 """
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from grader.config import load_config
-from grader.datasets import load_mnist_arrays
+from grader.config import REPOSITORY_ROOT, load_config
+from grader.datasets import FASHION_MNIST, FILES, MNIST, load_mnist_arrays
 from grader.grading import GradingContext, grade_submission, prepare_context
 from grader.records import SubmissionResult
 from grader.submissions import submission_at
+
+SHARED_ENV = "GRADER_SHARED_DATA"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared data folder, or a failure saying where it was looked for."""
+    folder = Path(os.environ.get(SHARED_ENV, REPOSITORY_ROOT.parent / "shared" / "data"))
+    if not folder.is_dir():
+        pytest.fail(
+            f"No shared data folder at {folder}. Set {SHARED_ENV} to the folder holding mnist/ "
+            "and fashion-mnist/ with their four .gz files each.",
+            pytrace=False,
+        )
+    missing = [
+        str(folder / dataset / f.gz_name)
+        for dataset in (MNIST, FASHION_MNIST)
+        for f in FILES[dataset]
+        if not (folder / dataset / f.gz_name).is_file()
+    ]
+    if missing:
+        pytest.fail(
+            f"The shared datasets are missing ({', '.join(missing)}). Set {SHARED_ENV} to the "
+            "folder holding mnist/ and fashion-mnist/ with their four .gz files each.",
+            pytrace=False,
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """A new venv with a folder's requirements.txt installed (from the package index, as a
+    student or Gradescope would); returns its python. About 35 s, once per folder."""
+
+    def create(folder: Path) -> Path:
+        venv = tmp_path_factory.mktemp("venv") / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        python = venv / "bin" / "python"
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return python
+
+    return create
 
 
 @pytest.fixture(scope="session")

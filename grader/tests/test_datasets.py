@@ -45,31 +45,6 @@ FASHION_TRAIN_PER_CLASS = 6000
 FASHION_TEST_PER_CLASS = 1000
 
 
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    """The shared data folder, or a failure saying where it was looked for."""
-    folder = Path(os.environ.get(SHARED_ENV, REPO.parent / "shared" / "data"))
-    if not folder.is_dir():
-        pytest.fail(
-            f"No shared data folder at {folder}. Set {SHARED_ENV} to the folder holding mnist/ "
-            "and fashion-mnist/ with their four .gz files each.",
-            pytrace=False,
-        )
-    missing = [
-        str(folder / dataset / f.gz_name)
-        for dataset in (MNIST, FASHION_MNIST)
-        for f in FILES[dataset]
-        if not (folder / dataset / f.gz_name).is_file()
-    ]
-    if missing:
-        pytest.fail(
-            f"The shared datasets are missing ({', '.join(missing)}). Set {SHARED_ENV} to the "
-            "folder holding mnist/ and fashion-mnist/ with their four .gz files each.",
-            pytrace=False,
-        )
-    return folder
-
-
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty store of this test's own."""

@@ -91,7 +91,7 @@ def run_autograder(root: Path, files: dict[str, bytes], **extra: str) -> dict:
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
-    if extra.get("GRADER_AUTOGRADER_PYTHON") is None:
+    if "could not start" not in results["output"]:
         for name in CLOSED_FOLDERS:  # out of reach of a child under the "uid" tier
             assert stat.S_IMODE((root / name).stat().st_mode) == 0o700, name
     return results
@@ -175,6 +175,39 @@ def test_setup_verification_fails_loudly_when_a_pin_is_off(root, tmp_path):
     )
     assert done.returncode != 0
     assert "numpy" in done.stderr and "pinned 0.0.1" in done.stderr
+
+
+@pytest.mark.slow
+def test_setup_installs_everything_then_grades_with_what_it_installed(
+    autograder_zip, tmp_path, shared
+):
+    """setup.sh as Gradescope runs it (its apt step aside): a venv with the pinned packages
+    from the package index, MNIST from the original files with checksums, its verification;
+    then run_autograder grades with that venv."""
+    root = tmp_path / "autograder"
+    unpack(autograder_zip, root / "source")
+    store = tmp_path / "store"
+    setup_environment = environment(root, GRADER_DATA=str(store), GRADER_SETUP_SYSTEM="0")
+    del setup_environment["GRADER_AUTOGRADER_PYTHON"]
+    done = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        env=setup_environment | {"GRADER_DATA_FROM": str(shared)},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "autograder verified" in done.stdout
+    python = root / "venv" / "bin" / "python"
+    assert python.is_file()
+    assert (store / "mnist").is_dir()
+    results = run_autograder(
+        root,
+        {"student_template.py": (EXAMPLES_DIRECTORY / "reference.py").read_bytes()},
+        GRADER_AUTOGRADER_PYTHON=str(python),
+        GRADER_DATA=str(store),
+    )
+    assert results["score"] == load_config().max_points
 
 
 # ---- run_autograder on submissions ---------------------------------------------------------
