@@ -8,6 +8,7 @@ The rest of the file is kept verbatim, so public cases run exactly as they do wh
 
 import ast
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from grader.config import hidden_keys
@@ -68,11 +69,21 @@ def _lines(statement: ast.stmt) -> range:
     return range(first, statement.end_lineno + 1)
 
 
-def public_check_source(source: str) -> str:
-    """The check file `source` with its hidden cases, and what only they used, taken out."""
+def public_check_source(source: str, case_points: Mapping[str, float] | None = None) -> str:
+    """The check file `source` with its hidden cases, and what only they used, taken out.
+
+    With `case_points` (case name -> points in the full file), each public case states its
+    points, so it is worth in the public file what it is worth when graded, not a share of the
+    question's points split over fewer cases.
+    """
     tree = ast.parse(source)
     dropped: set[int] = set()
     lines = source.splitlines(keepends=True)
+    replacements: dict[int, str] = {}
+    for statement in tree.body:
+        if case_points is not None and not _is_hidden_case(statement):
+            for decorator in getattr(statement, "decorator_list", []):
+                _state_points(decorator, case_points, dropped, replacements)
 
     def drop(statement: ast.stmt) -> None:
         dropped.update(_lines(statement))
@@ -92,7 +103,6 @@ def public_check_source(source: str) -> str:
                 drop(statement)
                 changed = True
     used = _used_names(tree)
-    replacements: dict[int, str] = {}
     for statement in list(tree.body):
         if not isinstance(statement, ast.Import | ast.ImportFrom):
             continue
@@ -115,6 +125,28 @@ def public_check_source(source: str) -> str:
     while "\n\n\n\n" in text:  # the blank lines around what was taken out
         text = text.replace("\n\n\n\n", "\n\n\n")
     return text.rstrip("\n") + "\n"
+
+
+def _state_points(
+    decorator: ast.expr,
+    case_points: Mapping[str, float],
+    dropped: set[int],
+    replacements: dict[int, str],
+) -> None:
+    """Rewrite `@test_case(name=...)` as `@test_case(name=..., points=<its full-file points>)`."""
+    if not (isinstance(decorator, ast.Call) and _called_name(decorator.func) == "test_case"):
+        return
+    keywords = {keyword.arg: keyword.value for keyword in decorator.keywords}
+    name = keywords.get("name")
+    if not isinstance(name, ast.Constant) or name.value not in case_points:
+        raise ValueError(f"line {decorator.lineno}: a public case needs a literal, known name=")
+    if "points" in keywords:
+        return
+    decorator.keywords.append(ast.keyword("points", ast.Constant(case_points[name.value])))
+    assert decorator.end_lineno is not None
+    span = range(decorator.lineno, decorator.end_lineno + 1)
+    dropped.update(span)
+    replacements[span.start] = "@" + ast.unparse(decorator) + "\n"
 
 
 def public_config_text(source: str) -> str:
@@ -162,11 +194,19 @@ def public_config_text(source: str) -> str:
 
 
 def write_public_checks(checks_directory: Path, out: Path, question_ids: list[str]) -> list[Path]:
-    """Public copies of the question files, one per question id; nothing else from tests/."""
+    """Public copies of the question files, one per question id; nothing else from tests/.
+
+    Each public case keeps the points it has in the full file (see public_check_source).
+    """
+    from grader.checks import load_questions
+    from grader.config import load_config
+
+    questions = {q.id: q for q in load_questions(checks_directory, load_config())}
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for question_id in question_ids:
         path = out / f"{question_id}.py"
-        path.write_text(public_check_source((checks_directory / path.name).read_text()))
+        points = {case.name: case.points for case in questions[question_id].cases}
+        path.write_text(public_check_source((checks_directory / path.name).read_text(), points))
         written.append(path)
     return written

@@ -72,7 +72,9 @@ def student_message(case: CaseResult, redact: Redactor) -> str:
 # ---- Terminal ----------------------------------------------------------------------------
 
 
-def print_feedback(result: SubmissionResult, redact: Redactor, console: Console) -> None:
+def print_feedback(
+    result: SubmissionResult, redact: Redactor, console: Console, total_label: str = "Total"
+) -> None:
     """The self-check report: every case with its verdict and, when it failed, why."""
     # Names and messages are text, not markup: "[batch, 784]" must show, "[/]" must not crash.
     console.print(f"[bold]{escape(result.submission)}[/]  status: {result.status}")
@@ -86,7 +88,7 @@ def print_feedback(result: SubmissionResult, redact: Redactor, console: Console)
             if case.outcome is not Outcome.PASSED and case.message:
                 console.print(f"      {escape(student_message(case, redact))}", highlight=False)
     total = f"{format_points(result.total)}/{format_points(result.max_points)}"
-    console.print(f"\n[bold]Total: {total}[/]")
+    console.print(f"\n[bold]{total_label}: {total}[/]")
 
 
 def print_gradebook(

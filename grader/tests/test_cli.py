@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH, load_config
+from grader.tests.test_release import public_total_line
 
 
 def grader(*arguments, env=None, cwd=REPOSITORY_ROOT):
@@ -26,6 +27,7 @@ def test_check_passes_the_reference():
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "All public checks pass" in completed.stdout
     assert "Hidden check passed" not in completed.stdout
+    assert public_total_line() in completed.stdout  # the same as from the student release
 
 
 def test_check_fails_the_template_as_not_attempted():

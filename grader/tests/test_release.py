@@ -26,6 +26,7 @@ from grader.errors import GraderError
 from grader.grading import build_plan, load_reference
 from grader.publish import public_check_source, public_config_text
 from grader.release import STAFF_MODULES, build_release, text_files
+from grader.render import format_points
 
 SOLUTION_REGION = re.compile(r"# BEGIN SOLUTION[^\n]*\n(.*?)# END SOLUTION", re.DOTALL)
 CHECK_TIMEOUT = 300
@@ -45,6 +46,23 @@ def _hidden_cases():
         for case in question.cases
         if case.hidden
     ]
+
+
+def public_total_line() -> str:
+    """What `grader check` says of a submission that passes every public check."""
+    config = load_config()
+    public = sum(
+        case.points
+        for question in load_questions(CHECKS_DIRECTORY, config)
+        for case in question.cases
+        if not case.hidden
+    )
+    assert 0 < public < config.max_points
+    shown, rest = format_points(public), format_points(config.max_points - public)
+    return (
+        f"Public checks: {shown}/{shown}\nHidden checks, run when your submission is graded, "
+        f"hold the other {rest} of {format_points(config.max_points)} points."
+    )
 
 
 # ---- public_check_source -----------------------------------------------------------------
@@ -111,11 +129,14 @@ def test_public_check_source_refuses_a_computed_hidden_flag():
 def test_public_check_files_keep_every_public_case_and_no_hidden_one(tmp_path):
     config = load_config()
     for question in load_questions(CHECKS_DIRECTORY, config):
-        (tmp_path / question.path.name).write_text(public_check_source(question.path.read_text()))
+        points = {case.name: case.points for case in question.cases}
+        (tmp_path / question.path.name).write_text(
+            public_check_source(question.path.read_text(), points)
+        )
     public = {q.id: q for q in load_questions(tmp_path, config)}
     for question in load_questions(CHECKS_DIRECTORY, config):
-        expected = [case.name for case in question.cases if not case.hidden]
-        assert [case.name for case in public[question.id].cases] == expected
+        expected = [(c.name, c.points) for c in question.cases if not c.hidden]
+        assert [(c.name, c.points) for c in public[question.id].cases] == expected
         assert not any(case.hidden for case in public[question.id].cases)
 
 
@@ -311,7 +332,7 @@ def test_grader_check_works_from_a_fresh_copy(release, tmp_path, fresh_venv):
     done = student("check", "student_template.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All public checks pass" in done.stdout
-    assert "Total: 12/12" in done.stdout
+    assert public_total_line() in done.stdout  # each public case worth what it is when graded
     for case in _hidden_cases():
         assert case.name not in done.stdout + untouched.stdout
 
