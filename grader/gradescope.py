@@ -14,7 +14,6 @@ from pathlib import Path
 from grader.config import (
     CHECKS_DIRECTORY,
     DEFAULT_CONFIG_PATH,
-    REPOSITORY_ROOT,
     SOLUTION_PATH,
     Config,
 )
@@ -53,8 +52,6 @@ def export_gradescope(out: Path, config: Config, force: bool = False) -> list[st
         raise GraderError(f"{out}: the autograder must be a .zip file.")
     if out.exists() and not force:
         raise GraderError(f"{out} exists; pass --force to replace it.")
-    if Path(__file__).resolve().parent != REPOSITORY_ROOT / "grader":
-        raise GraderError("Export from the course repository, not from an installed copy.")
     with tempfile.TemporaryDirectory(prefix="grader-export-") as work:
         staging = Path(work)
         files = autograder_files(config, staging)
