@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def environment(root: Path, **extra: str) -> dict[str, str]:
 
 def run_autograder(root: Path, files: dict[str, bytes], **extra: str) -> dict:
     """Gradescope's per-submission step: fresh submission/ and results/, then run_autograder."""
+    return run_autograder_logged(root, files, **extra)[0]
+
+
+def run_autograder_logged(root: Path, files: dict[str, bytes], **extra: str) -> tuple[dict, str]:
+    """run_autograder's results and its stdout (which Gradescope shows instructors only)."""
     for name in ("submission", "results"):
         shutil.rmtree(root / name, ignore_errors=True)
         (root / name).mkdir()
@@ -94,7 +100,7 @@ def run_autograder(root: Path, files: dict[str, bytes], **extra: str) -> dict:
     if "could not start" not in results["output"]:
         for name in CLOSED_FOLDERS:  # out of reach of a child under the "uid" tier
             assert stat.S_IMODE((root / name).stat().st_mode) == 0o700, name
-    return results
+    return results, done.stdout
 
 
 def hidden_names() -> set[str]:
@@ -177,18 +183,30 @@ def test_setup_verification_fails_loudly_when_a_pin_is_off(root, tmp_path):
     assert "numpy" in done.stderr and "pinned 0.0.1" in done.stderr
 
 
-@pytest.mark.slow
-def test_setup_installs_everything_then_grades_with_what_it_installed(
-    autograder_zip, tmp_path, shared
-):
-    """setup.sh as Gradescope runs it (its apt step aside): a venv with the pinned packages
-    from the package index, MNIST from the original files with checksums, its verification;
-    then run_autograder grades with that venv."""
-    root = tmp_path / "autograder"
+# Gradescope's Python comes from the system (Ubuntu's python3.11 package), world-readable, so
+# the sandbox's unprivileged uid can run it; pyenv's interpreter under /root here cannot be.
+SYSTEM_PYTHON = Path("/usr/bin/python3.11")
+
+
+@pytest.fixture(scope="module")
+def installed(autograder_zip, shared) -> Path:
+    """setup.sh as Gradescope runs it (its apt step aside): a venv built by the system's
+    python3.11 with the pinned packages from the package index, MNIST from the original files
+    with checksums, its verification. The root is world-traversable, as /autograder is, so the
+    "uid" sandbox tier can run the venv's interpreter."""
+    if not (SYSTEM_PYTHON.is_file() and Path("/usr/lib/python3.11/ensurepip").is_dir()):
+        pytest.fail(
+            f"{SYSTEM_PYTHON} with its venv module is needed (make system installs "
+            "python3.11-venv)",
+            pytrace=False,
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="grader-gradescope-"))
+    scratch.chmod(0o755)
+    root = scratch / "autograder"
     unpack(autograder_zip, root / "source")
-    store = tmp_path / "store"
-    setup_environment = environment(root, GRADER_DATA=str(store), GRADER_SETUP_SYSTEM="0")
+    setup_environment = environment(root, GRADER_DATA=str(root / "store"), GRADER_SETUP_SYSTEM="0")
     del setup_environment["GRADER_AUTOGRADER_PYTHON"]
+    setup_environment["PATH"] = f"{SYSTEM_PYTHON.parent}:{os.environ['PATH']}"
     done = subprocess.run(
         ["bash", str(root / "source" / "setup.sh")],
         env=setup_environment | {"GRADER_DATA_FROM": str(shared)},
@@ -198,16 +216,96 @@ def test_setup_installs_everything_then_grades_with_what_it_installed(
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "autograder verified" in done.stdout
-    python = root / "venv" / "bin" / "python"
-    assert python.is_file()
-    assert (store / "mnist").is_dir()
-    results = run_autograder(
+    yield root
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_installed(root: Path, source: str, tier: str) -> tuple[dict, str]:
+    """run_autograder with the venv setup.sh built, the sandbox tier forced; results, stdout."""
+    results, stdout = run_autograder_logged(
         root,
-        {"student_template.py": (EXAMPLES_DIRECTORY / "reference.py").read_bytes()},
-        GRADER_AUTOGRADER_PYTHON=str(python),
-        GRADER_DATA=str(store),
+        {"student_template.py": source.encode()},
+        GRADER_AUTOGRADER_PYTHON=str(root / "venv" / "bin" / "python"),
+        GRADER_DATA=str(root / "store"),
+        GRADER_SANDBOX=tier,
+    )
+    assert stdout.startswith(f"sandbox: {tier}"), stdout[:2000]
+    return results, stdout
+
+
+@pytest.mark.slow
+def test_setup_installs_everything_then_grades_with_what_it_installed(installed):
+    python = installed / "venv" / "bin" / "python"
+    assert os.path.realpath(python).startswith(str(SYSTEM_PYTHON.parent))
+    assert (installed / "store" / "mnist").is_dir()
+    results, stdout = run_installed(
+        installed, (EXAMPLES_DIRECTORY / "reference.py").read_text(), "uid"
     )
     assert results["score"] == load_config().max_points
+    points = load_config().max_points
+    assert f"{points:g}/{points:g} points, sandbox uid" in stdout
+
+
+def probing_submission(root: Path, signal_the_grader: bool) -> str:
+    """The reference, whose is_five raises with a report of what the child could reach: the
+    hidden checks, the solution, results.json, and (when asked) the grader's process."""
+    probe = f"""
+import os, signal
+ROOT = {str(root)!r}
+def _probe():
+    report = []
+    def attempt(what, action):
+        try:
+            action()
+            report.append(what + " DONE")
+        except OSError as error:
+            report.append(what + " " + type(error).__name__)
+    attempt("read-hidden", lambda: open(ROOT + "/source/tests/accuracy.py").read())
+    attempt("list-hidden", lambda: os.listdir(ROOT + "/source/tests"))
+    attempt("read-solution", lambda: open(ROOT + "/source/assignment/solution.py").read())
+    attempt("read-submission", lambda: os.listdir(ROOT + "/submission"))
+    attempt("write-results", lambda: open(ROOT + "/results/forged.json", "w").write("{{}}"))
+    if {signal_the_grader}:
+        attempt("signal-grader", lambda: os.kill(os.getppid(), signal.SIGSTOP))
+    return "PROBE " + "; ".join(report)
+"""
+    source = (EXAMPLES_DIRECTORY / "reference.py").read_text()
+    source = source.replace("import keras\n", "import keras\n" + probe, 1)
+    return source.replace(
+        "def is_five(digits):\n", "def is_five(digits):\n    raise ValueError(_probe())\n", 1
+    )
+
+
+def probe_report(results: dict) -> str:
+    reports = {test["output"] for test in results["tests"] if "PROBE " in test["output"]}
+    assert reports, [test["output"] for test in results["tests"]]
+    return " ".join(reports)
+
+
+@pytest.mark.slow
+def test_the_uid_tier_keeps_the_child_from_the_grader_and_its_folders(installed):
+    """What Gradescope's containers get (no namespaces): the child runs as the sandbox uid and
+    cannot read the hidden checks, the solution or the submission folder, write results, or
+    signal the grader. The same probe under the basic tier (the grader's own user) reaches the
+    files, which shows the probe sees what it claims to."""
+    open_run = probe_report(
+        run_installed(installed, probing_submission(installed, False), "basic")[0]
+    )
+    assert "read-hidden DONE" in open_run and "read-solution DONE" in open_run, open_run
+
+    results, _ = run_installed(installed, probing_submission(installed, True), "uid")
+    report = probe_report(results)
+    for what in (
+        "read-hidden",
+        "list-hidden",
+        "read-solution",
+        "read-submission",
+        "write-results",
+        "signal-grader",
+    ):
+        assert f"{what} PermissionError" in report, report
+    assert not (installed / "results" / "forged.json").exists()
+    assert results["output"].startswith("Status: ok.")
 
 
 # ---- run_autograder on submissions ---------------------------------------------------------
