@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -189,7 +190,7 @@ SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 
 
 @pytest.fixture(scope="module")
-def installed(autograder_zip, shared) -> Path:
+def installed(autograder_zip, shared) -> Iterator[Path]:
     """setup.sh as Gradescope runs it (its apt step aside): a venv built by the system's
     python3.11 with the pinned packages from the package index, MNIST from the original files
     with checksums, its verification. The root is world-traversable, as /autograder is, so the
@@ -241,14 +242,15 @@ def test_setup_installs_everything_then_grades_with_what_it_installed(installed)
     results, stdout = run_installed(
         installed, (EXAMPLES_DIRECTORY / "reference.py").read_text(), "uid"
     )
-    assert results["score"] == load_config().max_points
     points = load_config().max_points
+    assert results["score"] == points
     assert f"{points:g}/{points:g} points, sandbox uid" in stdout
 
 
 def probing_submission(root: Path, signal_the_grader: bool) -> str:
     """The reference, whose is_five raises with a report of what the child could reach: the
-    hidden checks, the solution, results.json, and (when asked) the grader's process."""
+    hidden checks, the solution, the submission and results folders, and (when asked) the
+    grader's process."""
     probe = f"""
 import os, signal
 ROOT = {str(root)!r}
