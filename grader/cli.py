@@ -72,6 +72,13 @@ def grade(
             "available memory).",
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Grade only slice K of N (e.g. 2/8), decided by submission name: run the N "
+            "shards anywhere, then `grader merge`.",
+        ),
+    ] = None,
 ) -> None:
     """Grade submissions (NAME.py or NAME/student_template.py) into DIR/grades.csv.
 
@@ -81,7 +88,22 @@ def grade(
     _staff_only("grade")
     from grader.commands import grade as command
 
-    _run(command.main, paths=paths, out=out, timeout=timeout, workers=workers)
+    _run(command.main, paths=paths, out=out, timeout=timeout, workers=workers, shard=shard)
+
+
+@app.command(hidden=not STAFF_EDITION)
+def merge(
+    out: Annotated[Path, typer.Option(help="Folder for the merged gradebook and report.")],
+    shards: Annotated[list[Path], typer.Argument(help="The shards' --out folders.")],
+) -> None:
+    """Join the --out folders of a `grader grade --shard K/N` run into one gradebook.
+
+    Refuses shards that would lose or double a row, or that were graded with other settings.
+    """
+    _staff_only("merge")
+    from grader.commands import merge as command
+
+    _run(command.main, out=out, shards=shards)
 
 
 @app.command()

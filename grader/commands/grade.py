@@ -17,6 +17,7 @@ from grader.grading import prepare_context
 from grader.render import Redactor, print_gradebook
 from grader.report import write_report
 from grader.sandbox import describe_sandbox
+from grader.shards import parse_shard, select
 from grader.submissions import discover
 
 INTERRUPTED_EXIT = 130
@@ -33,6 +34,7 @@ def main(
     timeout: float | None,
     workers: int | None,
     console: Console,
+    shard: str | None = None,
 ) -> int:
     """Exit status 1 when any row is a grader error (our fault); 130 when interrupted; else 0."""
     config = load_config()
@@ -42,6 +44,13 @@ def main(
         )
     workers = workers or default_workers()
     submissions = discover(paths)
+    if shard is not None:
+        selected = parse_shard(shard)
+        everyone = len(submissions)
+        submissions = select(submissions, selected)
+        console.print(
+            f"Shard {selected}: {len(submissions)} of {everyone} submission(s).", highlight=False
+        )
     console.print(describe_sandbox(config.grading.sandbox), highlight=False)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
