@@ -113,8 +113,11 @@ def train_pipeline(
     Every student call comes before any judgement, so the grader's plan sees all of them.
     """
     x_train, y_train, x_val, y_val = training_split()
-    inputs, targets = normalize(x_train), is_five(y_train)
-    validation_inputs, validation_targets = normalize(x_val), is_five(y_val)
+    # The student's functions get copies: one that writes into its argument (is_five setting
+    # every digit to 0, say) must not change the digits the grader scores against.
+    inputs, targets = normalize(x_train.copy()), is_five(y_train.copy())
+    validation_inputs = normalize(x_val.copy())
+    validation_targets = is_five(y_val.copy())
     scaled_ramp = normalize(pixel_ramp().copy())
     model = build(build_perceptron, "sigmoid")
     history = train(model, inputs, targets, validation_inputs, validation_targets, epochs=epochs)

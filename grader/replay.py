@@ -243,7 +243,8 @@ class Replayer:
             target = arguments[int(key)] if key.isdigit() else keywords.get(key)
             if isinstance(target, np.ndarray) and "array" in encoded:
                 new_state = self.arrays[encoded["array"]]
-                if new_state.shape == target.shape:
+                # Only the check's own arrays: an earlier answer (read-only) stays as recorded.
+                if new_state.shape == target.shape and target.flags.writeable:
                     np.copyto(target, new_state, casting="unsafe")
             elif hasattr(target, "set_weights") and "model" in encoded:
                 weights = [self.arrays[name] for name in encoded["model"]["weights"]]

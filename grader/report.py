@@ -53,6 +53,7 @@ STATUS_COLORS = {
     "timeout": "#ef6c00",
     "memory": "#6a1b9a",
     "invalid": "#795548",
+    "tampered": "#212121",
     "grader_error": "#ad1457",
 }
 FALLBACK_COLORS = ["#00838f", "#283593", "#827717", "#4e342e", "#37474f"]

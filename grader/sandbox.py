@@ -48,12 +48,18 @@ import numpy as np
 from pydantic import ValidationError
 
 import grader
-from grader.protocol import ARRAY_KINDS, CallRecord, ImportRecord
+from grader.protocol import ARRAY_KINDS, CallRecord, ImportRecord, Plan
 
 SUBMISSION_NAME = "student_template.py"
 MAX_RECORD_JSON_BYTES = 20_000_000
 MAX_RECORD_ARRAY_BYTES = 600_000_000
 MAX_FILE_BYTES = 1 << 30
+# All records of one run together (JSON bytes plus arrays as unpacked): the grader's memory for
+# one submission's answers. The reference's come to about 0.25 GB.
+MAX_REPORT_BYTES = 1 << 30
+# Entries of the records folder looked at: the harness writes two or three per planned call.
+MAX_RECORD_ENTRIES = 1000
+DONE_NAME = "done.json"
 ENCODED_KEYS = {"array", "scalar", "literal", "tuple", "list", "model", "history", "opaque"}
 
 SANDBOX_ENV = "GRADER_SANDBOX"
@@ -104,6 +110,11 @@ class ChildReport:
     calls: dict[int, CallRecord]
     arrays: dict[str, np.ndarray]
     problems: tuple[str, ...] = ()
+    # Files the harness never writes (other names, calls the plan did not ask for, records
+    # written after it finished): only the submission can have put them there.
+    forged: tuple[str, ...] = ()
+    # The records together exceeded MAX_REPORT_BYTES; reading stopped there.
+    over_budget: bool = False
 
 
 @dataclass(frozen=True)
@@ -506,6 +517,9 @@ def run_submission(
     """Run the child on one submission; its job directory is removed afterwards."""
     tier, notes = select_tier(settings.tier)
     _warn_once(notes)
+    # The plan's call numbers from our own copy: the job's copy is the submission's to change.
+    plan = Plan.model_validate_json((plan_directory / "plan.json").read_text())
+    planned = {call.id for call in plan.calls}
     job = prepare_job(submission, plan_directory, mnist_view, settings.seed, settings)
     token = secrets.token_hex(16)
     try:
@@ -513,7 +527,7 @@ def run_submission(
             environment = _environment(job, settings.threads, token)
             if uid is not None:
                 _give_to(job, uid)
-            return _run(job, tier, uid, token, environment, settings)
+            return _run(job, tier, uid, token, environment, settings, planned)
     finally:
         shutil.rmtree(job, ignore_errors=True)
 
@@ -525,6 +539,7 @@ def _run(
     token: str,
     environment: dict[str, str],
     settings: SandboxSettings,
+    planned: set[int] | None = None,
 ) -> SandboxRun:
     read_end, write_end = os.pipe()
     started = time.perf_counter()
@@ -560,9 +575,8 @@ def _run(
     text = output.finish()
     if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         ending = "timeout"  # the CPU-time limit: a timeout in all but name
-    return SandboxRun(
-        ending, exit_code, seconds, text, read_report(job / "out"), tier, output.total
-    )
+    report = read_report(job / "out", planned)
+    return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total)
 
 
 # ---- Reading what the child wrote --------------------------------------------------------
@@ -591,7 +605,23 @@ def _open_written(path: Path, limit: int) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+class _OverBudget(Exception):
+    pass
+
+
+class _Budget:
+    """Bytes the records of one run may take in the grader, charged before they are read."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def charge(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise _OverBudget
+
+
+def _load_arrays(path: Path, budget: _Budget | None = None) -> dict[str, np.ndarray]:
     if not os.path.lexists(path):
         return {}
     with _open_written(path, MAX_RECORD_ARRAY_BYTES) as stream:
@@ -601,16 +631,19 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
                 unpacked = sum(info.file_size for info in archive.infolist())
             if unpacked > MAX_RECORD_ARRAY_BYTES:
                 raise _Invalid(f"{path.name} unpacks to {unpacked} bytes, too many")
+            if budget is not None:
+                budget.charge(unpacked)
             stream.seek(0)
             with np.load(stream, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-        except _Invalid:
+        except (_Invalid, _OverBudget):
             raise
         except Exception as error:
             raise _Invalid(f"{path.name} is not a valid array file ({error})") from None
     for name, array in arrays.items():
         if array.dtype.kind not in ARRAY_KINDS:
             raise _Invalid(f"array {name} has dtype {array.dtype}")
+        array.flags.writeable = False  # what a check reads cannot be changed by another check
     return arrays
 
 
@@ -651,20 +684,24 @@ def _check_encoded(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) ->
             raise _Invalid("a history has no epochs")
 
 
-def _read_json(path: Path) -> bytes:
+def _read_json(path: Path, budget: _Budget | None = None) -> bytes:
     """The file's bytes; pydantic refuses those that are not UTF-8 JSON."""
     with _open_written(path, MAX_RECORD_JSON_BYTES) as stream:
+        if budget is not None:
+            budget.charge(os.fstat(stream.fileno()).st_size)
         return stream.read(MAX_RECORD_JSON_BYTES)
 
 
-def _read_call(path: Path) -> tuple[CallRecord, dict[str, np.ndarray]]:
+def _read_call(
+    path: Path, budget: _Budget | None = None
+) -> tuple[CallRecord, dict[str, np.ndarray]]:
     try:
-        record = CallRecord.model_validate_json(_read_json(path))
+        record = CallRecord.model_validate_json(_read_json(path, budget))
     except ValidationError as error:
         raise _Invalid(f"{path.name} is malformed ({error.error_count()} problems)") from None
     if path.name != f"call-{record.id}.json":
         raise _Invalid(f"{path.name} claims to be call {record.id}")
-    arrays = _load_arrays(path.with_suffix(".npz"))
+    arrays = _load_arrays(path.with_suffix(".npz"), budget)
     prefix = f"c{record.id}_"
     if any(not name.startswith(prefix) for name in arrays):
         raise _Invalid(f"{path.name} holds arrays of another call")
@@ -675,24 +712,86 @@ def _read_call(path: Path) -> tuple[CallRecord, dict[str, np.ndarray]]:
     return record, arrays
 
 
-def read_report(directory: Path) -> ChildReport:
-    """The child's records that pass validation; the others are listed as problems."""
+def _expected_names(planned: set[int]) -> set[str]:
+    """Every file name the harness may leave in its records folder (grader.protocol)."""
+    stems = ["import", *(f"call-{number}" for number in planned)]
+    names = {DONE_NAME}
+    for stem in stems:
+        names |= {f"{stem}.json", f"{stem}.npz", f"{stem}.json.partial"}
+    return names
+
+
+def _forged_entries(directory: Path, planned: set[int]) -> list[str]:
+    """Why the records folder holds what the harness did not write, if it does (described
+    without the names the submission chose: they may be crafted to mislead a reader)."""
+    expected = _expected_names(planned)
+    unexpected = 0
+    try:
+        with os.scandir(directory) as entries:
+            for number, entry in enumerate(entries):
+                if number >= MAX_RECORD_ENTRIES:
+                    return [f"more than {MAX_RECORD_ENTRIES} files among the records"]
+                if entry.name not in expected or not entry.is_file(follow_symlinks=False):
+                    unexpected += 1
+    except OSError:
+        return ["the records folder cannot be listed"]
+    forged = [f"{unexpected} file(s) the grader did not write"] if unexpected else []
+    done = directory / DONE_NAME
+    try:
+        finished = os.lstat(done).st_ctime_ns
+    except OSError:
+        return forged  # the harness did not finish (it was stopped, or the process died)
+    for name in sorted(expected - {DONE_NAME}):
+        with contextlib.suppress(OSError):
+            if os.lstat(directory / name).st_ctime_ns > finished:
+                forged.append("records written after the grader's calls had finished")
+                break
+    return forged
+
+
+def read_report(directory: Path, planned: set[int] | None = None) -> ChildReport:
+    """The child's records that pass validation; the others are listed as problems.
+
+    Only the records of planned calls are read (all call-N files when `planned` is None), and
+    no more than MAX_REPORT_BYTES of them in all, whatever the submission wrote.
+    """
     problems: list[str] = []
+    forged: list[str] = []
+    budget = _Budget(MAX_REPORT_BYTES)
     imported = None
     import_path = directory / "import.json"
     if os.path.lexists(import_path):
         try:
-            imported = ImportRecord.model_validate_json(_read_json(import_path))
+            imported = ImportRecord.model_validate_json(_read_json(import_path, budget))
         except (ValidationError, _Invalid):
             problems.append("import.json is malformed")
+        except _OverBudget:
+            return ChildReport(None, {}, {}, ("the records exceed the size limit",), (), True)
+    if planned is None:
+        numbers = sorted(
+            int(path.name[5:-5])
+            for path in directory.glob("call-*.json")
+            if path.name[5:-5].isdigit()
+        )[:MAX_RECORD_ENTRIES]
+    else:
+        numbers = sorted(planned)
+        forged = _forged_entries(directory, planned)
     calls: dict[int, CallRecord] = {}
     arrays: dict[str, np.ndarray] = {}
-    for path in sorted(directory.glob("call-*.json")):
+    over_budget = False
+    for number in numbers:
+        path = directory / f"call-{number}.json"
+        if not os.path.lexists(path):
+            continue
         try:
-            record, record_arrays = _read_call(path)
+            record, record_arrays = _read_call(path, budget)
         except _Invalid as error:
             problems.append(str(error))
             continue
+        except _OverBudget:
+            over_budget = True
+            problems.append("the records exceed the size limit")
+            break
         calls[record.id] = record
         arrays.update(record_arrays)
-    return ChildReport(imported, calls, arrays, tuple(problems))
+    return ChildReport(imported, calls, arrays, tuple(problems), tuple(forged), over_budget)

@@ -4,6 +4,7 @@ Workers grade in parallel; every finished submission is journaled in DIR/journal
 rerunning the same command after an interruption grades only what is missing.
 """
 
+import resource
 import signal
 import tempfile
 from pathlib import Path
@@ -16,11 +17,18 @@ from grader.config import load_config
 from grader.grading import prepare_context
 from grader.render import Redactor, print_gradebook
 from grader.report import write_report
-from grader.sandbox import describe_sandbox
+from grader.sandbox import MAX_REPORT_BYTES, describe_sandbox
 from grader.shards import parse_shard, select
 from grader.submissions import discover
 
 INTERRUPTED_EXIT = 130
+# The grader's own memory whatever submissions do: TensorFlow, the checks and the datasets, plus
+# the records of each submission being judged at once, read within MAX_REPORT_BYTES each.
+BASE_MEMORY_MB = 1536
+
+
+def parent_memory_bound_mb(workers: int) -> int:
+    return BASE_MEMORY_MB + workers * (MAX_REPORT_BYTES >> 20)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -76,4 +84,10 @@ def main(
         f"in {out / 'results'}"
     )
     print_summary(report, console)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10  # Linux: kB
+    console.print(
+        f"Grading process peak memory: {peak} MB (sandboxes not included; bound: "
+        f"{parent_memory_bound_mb(workers)} MB, see SECURITY.md).",
+        highlight=False,
+    )
     return 1 if report.grader_errors else 0

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.commands.grade import parent_memory_bound_mb
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH
 from grader.examples import MISTAKES
 from grader.sandbox import select_tier
@@ -161,6 +163,17 @@ def test_batch_completes_with_every_row(batch):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     expected = set(batch["expect"]) | {p.stem for p in batch["folder"].glob("honest_*.py")}
     assert set(batch["rows"]) == expected
+
+
+def test_grader_memory_stays_within_its_documented_bound(batch):
+    """Whatever the corpus writes, the grading process stays within the bound SECURITY.md gives
+    (its own peak resident memory, which `grader grade` prints)."""
+    stdout = batch["completed"].stdout
+    match = re.search(r"Grading process peak memory: (\d+) MB .*bound: (\d+) MB", stdout)
+    assert match, stdout[-2000:]
+    peak, bound = int(match[1]), int(match[2])
+    assert bound == parent_memory_bound_mb(2)
+    assert peak <= bound, f"the grader peaked at {peak} MB, above its bound of {bound} MB"
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.py")), ids=lambda path: path.stem)

@@ -178,3 +178,69 @@ def test_partial_json_is_ignored(out):
     (out / "call-0.json.partial").write_text('{"id": 0, "seconds"')
     report = read_report(out)
     assert report.calls == {} and report.problems == ()
+
+
+# ---- Bounds and forgery: only planned records, a budget for all of them, nothing added ----
+
+
+def array_call(out: Path, call_id: int, size: int) -> None:
+    write_call(
+        out, {"array": f"c{call_id}_0"}, {f"c{call_id}_0": np.zeros(size, np.uint8)}, call_id
+    )
+
+
+def test_only_planned_calls_are_read_and_others_void_the_run(out):
+    """A record for a call the plan did not ask for is never read, and marks the run forged."""
+    array_call(out, 0, 10)
+    array_call(out, 7, 10)  # not planned
+    report = read_report(out, planned={0, 1})
+    assert set(report.calls) == {0}
+    assert report.forged == ("2 file(s) the grader did not write",)
+
+
+def test_unexpected_files_are_counted_without_their_names(out):
+    """A note never echoes a name the submission chose (it may be crafted for a spreadsheet)."""
+    array_call(out, 0, 10)
+    (out / "=HYPERLINK(evil).json").write_text("{}")
+    (out / "sub").mkdir()
+    report = read_report(out, planned={0})
+    assert report.forged == ("2 file(s) the grader did not write",)
+    assert "HYPERLINK" not in " ".join(report.forged + report.problems)
+
+
+def test_records_are_read_within_one_budget_for_all(out, monkeypatch):
+    """Many records each under the per-file cap still stop at the run's budget."""
+    monkeypatch.setattr(sandbox, "MAX_REPORT_BYTES", 5_000)
+    for call_id in range(5):
+        array_call(out, call_id, 2_000)
+    report = read_report(out, planned=set(range(5)))
+    assert report.over_budget
+    assert set(report.calls) == {0, 1}, "reading stops once the budget is spent"
+    assert report.forged == ()
+
+
+def test_a_record_changed_after_the_harness_finished_voids_the_run(out):
+    array_call(out, 0, 10)
+    (out / sandbox.DONE_NAME).write_text("{}")
+    finished = os.lstat(out / sandbox.DONE_NAME).st_ctime_ns
+    while os.lstat(out / sandbox.DONE_NAME).st_ctime_ns == finished:  # a later ctime for sure
+        array_call(out, 0, 11)
+        if os.lstat(out / "call-0.json").st_ctime_ns > finished:
+            break
+    report = read_report(out, planned={0})
+    assert report.forged == ("records written after the grader's calls had finished",)
+
+
+def test_records_written_before_the_end_mark_are_not_forged(out):
+    array_call(out, 0, 10)
+    (out / sandbox.DONE_NAME).write_text("{}")
+    report = read_report(out, planned={0, 1})
+    assert report.forged == () and set(report.calls) == {0}
+
+
+def test_arrays_read_back_cannot_be_written(out):
+    """One check cannot change what another check reads of the same answer."""
+    array_call(out, 0, 10)
+    report = read_report(out, planned={0})
+    with pytest.raises(ValueError):
+        report.arrays["c0_0"][0] = 1
