@@ -44,20 +44,41 @@ class Located:
     ignored: tuple[str, ...] = ()
 
 
-def _uploaded(submission: Path) -> list[Path]:
-    found = []
+def _through_link(submission: Path, path: Path) -> bool:
+    """Is `path`, or a folder between the submission folder and it, a symbolic link?"""
+    relative = path.relative_to(submission)
+    return any(
+        (submission / Path(*relative.parts[: n + 1])).is_symlink()
+        for n in range(len(relative.parts))
+    )
+
+
+def _uploaded(submission: Path) -> tuple[list[Path], list[Path]]:
+    """Regular files uploaded (never through a link: it could point at the reference solution
+    or the hidden checks), and the links found instead."""
+    found, links = [], []
     for path in sorted(submission.rglob("*")):
         relative = path.relative_to(submission)
         if any(part in IGNORED_NAMES or part.startswith("._") for part in relative.parts):
             continue
+        if _through_link(submission, path):
+            if path.is_symlink():
+                links.append(path)
+            continue
         if path.is_file():
             found.append(path)
-    return found
+    return found, links
 
 
 def locate_submission(submission: Path, file_name: str) -> Located:
     """The student's file in Gradescope's submission folder, or a message saying what to do."""
-    files = _uploaded(submission)
+    files, links = _uploaded(submission)
+    linked = [path for path in links if path.name == file_name]
+    if linked:
+        return Located(
+            None,
+            f"your {file_name} is a symbolic link, not a file: submit the file itself",
+        )
     names = [path.relative_to(submission).as_posix() for path in files]
     listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     if not files:

@@ -1,6 +1,7 @@
 """The `grader` command: a thin layer over grader.commands; the one place errors become messages."""
 
 import importlib.util
+import logging
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ from grader.errors import GraderError
 
 # TensorFlow's start-up chatter is noise to students and instructors; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Its Python-side warnings (retracing notices while checks replay) would land between progress
+# lines and feedback; they concern our replay, not anyone's submission.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 app = typer.Typer(
     help="Grade the 'five or not five' perceptron exercise, safely.",

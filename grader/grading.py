@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import grader
+from grader import text
 from grader.checks import Question, load_questions, run_case, student_functions
 from grader.config import (
     CHECKS_DIRECTORY,
@@ -30,7 +31,13 @@ from grader.exercise import PLANNING_STAND_INS, sandbox_view
 from grader.protocol import Plan, RaisedError, StoredPlan
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
-from grader.sandbox import MEMORY_ERRORS, SandboxRun, SandboxSettings, run_submission
+from grader.sandbox import (
+    MAX_REPORT_BYTES,
+    MEMORY_ERRORS,
+    SandboxRun,
+    SandboxSettings,
+    run_submission,
+)
 from grader.submissions import Submission
 
 
@@ -214,6 +221,12 @@ def _status_and_note(
     if run.ending == "timeout":
         where = f"in {stopped_in}()" if imported and stopped_in else "while being imported"
         return Status.TIMEOUT, f"Stopped after {timeout:g} s {where}; checks that ran before count."
+    if run.report.over_budget:
+        megabytes = MAX_REPORT_BYTES >> 20
+        return Status.MEMORY, (
+            f"The submission's results came to more than the grader reads ({megabytes} MB in "
+            "all); the checks whose results were past that limit earn nothing."
+        )
     if run.memory_exhausted:
         functions = {call.id: call.function for call in context.plan.calls}
         failed = [
@@ -250,27 +263,39 @@ def _status_and_note(
     if imported.missing:
         notes.append(f"Functions missing: {', '.join(imported.missing)}.")
     if run.report.problems:
-        notes.append(f"Refused records: {'; '.join(run.report.problems)}.")
+        notes.append(f"{len(run.report.problems)} result(s) refused as malformed or too large.")
     return Status.OK, " ".join(notes)
+
+
+TAMPERED_NOTE = (
+    "The grader found results it did not write (files added to or changed in its records "
+    "folder by the submission), so none of this run's results can be trusted and no points are "
+    "given. If the submission was not meant to do this, ask the instructor to look at it."
+)
 
 
 def score(
     submission: Submission, run: SandboxRun, cases: list[CaseResult], context: GradingContext
 ) -> SubmissionResult:
+    if run.report.forged:  # forgery voids the whole run, whatever the cases said
+        result = _unscored(submission, context, Status.TAMPERED, TAMPERED_NOTE, run.tier)
+        output = text.printable(run.output)
+        return result.model_copy(update={"seconds": round(run.seconds, 2), "output": output})
     status, note = _status_and_note(run, cases, context)
+    cases = [case.model_copy(update={"message": text.note(case.message)}) for case in cases]
     questions = tuple(
         QuestionResult(id=q.id, cases=tuple(c for c in cases if c.question == q.id))
         for q in context.questions
     )
     return SubmissionResult(
         submission=submission.name,
-        source=str(submission.path),
+        source=text.display_name(str(submission.path)),
         sha256=submission.sha256,
         status=status,
-        note=note,
+        note=text.note(note),
         questions=questions,
         seconds=round(run.seconds, 2),
-        output=run.output,
+        output=text.printable(run.output),
         grader_version=grader.__version__,
         sandbox=run.tier,
     )
@@ -298,10 +323,10 @@ def _unscored(
     )
     return SubmissionResult(
         submission=submission.name,
-        source=str(submission.path),
+        source=text.display_name(str(submission.path)),
         sha256=submission.sha256,
         status=status,
-        note=note,
+        note=text.note(note),
         questions=questions,
         seconds=0.0,
         grader_version=grader.__version__,

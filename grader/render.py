@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.records import CaseResult, Outcome, Status, SubmissionResult
+from grader.text import csv_cell, file_id, note, printable
 
 REDACTED = "[redacted]"
 MIN_SECRET_LINE = 16
@@ -66,7 +67,7 @@ def student_message(case: CaseResult, redact: Redactor) -> str:
     """What the student may read about a case: nothing but pass/fail when it is hidden."""
     if case.hidden:
         return "Hidden check passed." if case.outcome is Outcome.PASSED else "Hidden check failed."
-    return redact(case.message)
+    return redact(note(case.message))
 
 
 # ---- Terminal ----------------------------------------------------------------------------
@@ -77,9 +78,9 @@ def print_feedback(
 ) -> None:
     """The self-check report: every case with its verdict and, when it failed, why."""
     # Names and messages are text, not markup: "[batch, 784]" must show, "[/]" must not crash.
-    console.print(f"[bold]{escape(result.submission)}[/]  status: {result.status}")
+    console.print(f"[bold]{escape(printable(result.submission))}[/]  status: {result.status}")
     if result.note:
-        console.print(f"  {escape(redact(result.note))}")
+        console.print(f"  {escape(redact(note(result.note)))}")
     for question in result.questions:
         earned = f"{format_points(question.points)}/{format_points(question.max_points)}"
         console.print(f"\n[bold]{escape(question.id)}[/]  {earned}")
@@ -100,8 +101,8 @@ def print_gradebook(
     for result in results:
         points = [format_points(q.points) for q in result.questions]
         total = f"{format_points(result.total)}/{format_points(result.max_points)}"
-        note = escape(row_note(result))
-        table.add_row(escape(result.submission), *points, total, result.status, note)
+        shown = escape(note(row_note(result)))
+        table.add_row(escape(printable(result.submission)), *points, total, result.status, shown)
     console.print(table)
 
 
@@ -117,12 +118,12 @@ def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> s
         points = {question.id: format_points(question.points) for question in result.questions}
         writer.writerow(
             [
-                result.submission,
+                csv_cell(result.submission),
                 *(points.get(question_id, "0") for question_id in question_ids),
                 format_points(result.total),
                 format_points(result.max_points),
-                result.status.value,
-                row_note(result),
+                csv_cell(result.status.value),
+                csv_cell(note(row_note(result))),
             ]
         )
     return buffer.getvalue()
@@ -152,7 +153,7 @@ def gradescope_results(
         )
     summary = f"Status: {result.status.value}."
     if result.note:
-        summary += " " + redact(result.note)
+        summary += " " + redact(note(result.note))
     return {
         "score": result.total,
         "execution_time": result.seconds,
@@ -174,7 +175,7 @@ def write_outputs(
     (out / "results").mkdir(parents=True, exist_ok=True)
     for result in results:
         _write(
-            out / "results" / f"{result.submission}.json",
+            out / "results" / f"{file_id(result.submission)}.json",
             json.dumps(gradescope_results(result, redact, hidden_visibility), indent=2),
         )
     _write(out / "grades.csv", gradebook_csv(results, question_ids))

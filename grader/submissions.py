@@ -5,8 +5,13 @@ folder of submissions still gets a row: status `invalid`, with a note saying why
 """
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.errors import GraderError
+from grader.text import display_name
 
 SUBMISSION_FILE = "student_template.py"
 MAX_SUBMISSION_BYTES = 1_000_000
@@ -20,20 +25,43 @@ class Submission:
     problem: str | None = None  # why it cannot be graded, if it cannot
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+def _read(path: Path) -> tuple[bytes | None, str | None]:
+    """The file's bytes, or why they are not read: never through a link, never a special file
+    (a FIFO would block, /proc/self/mem or a device never ends), never more than the size limit
+    (decided by its size before reading, so a sparse 5 GB file costs nothing)."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return None, f"{path.name} cannot be read ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return None, f"{path.name} is a symbolic link; submissions must be regular files"
+    if stat.S_ISDIR(info.st_mode):
+        return None, f"no {SUBMISSION_FILE} in the folder"
+    if not stat.S_ISREG(info.st_mode):
+        return None, f"{path.name} is not a regular file (a pipe, device or socket)"
+    if info.st_size > MAX_SUBMISSION_BYTES:
+        return (
+            None,
+            f"the file is {info.st_size} bytes; submissions are at most {MAX_SUBMISSION_BYTES}",
+        )
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        return None, f"{path.name} cannot be read ({error.strerror})"
+    with os.fdopen(descriptor, "rb") as stream:
+        data = stream.read(MAX_SUBMISSION_BYTES + 1)
+    if len(data) > MAX_SUBMISSION_BYTES:
+        return None, f"the file is over {MAX_SUBMISSION_BYTES} bytes"
+    return data, None
 
 
-def _problem(path: Path) -> str | None:
-    if not path.is_file():
-        return f"no {SUBMISSION_FILE} in the folder"
+def _problem(path: Path, data: bytes | None, unreadable: str | None) -> str | None:
+    if data is None:
+        return unreadable
     if path.suffix != ".py":
-        return f"{path.name} is not a Python file (expected NAME.py)"
-    data = path.read_bytes()
+        return f"{display_name(path.name)} is not a Python file (expected NAME.py)"
     if not data.strip():
         return "the file is empty"
-    if len(data) > MAX_SUBMISSION_BYTES:
-        return f"the file is {len(data)} bytes; submissions are at most {MAX_SUBMISSION_BYTES}"
     if b"\0" in data:
         return "the file is binary, not Python source"
     try:
@@ -44,17 +72,55 @@ def _problem(path: Path) -> str | None:
 
 
 def submission_at(path: Path, name: str | None = None) -> Submission:
-    file = path / SUBMISSION_FILE if path.is_dir() else path
+    """The submission at `path` (NAME.py, or a folder NAME/ holding student_template.py).
+
+    Its name is text whatever bytes the file name holds; the path is kept for reading."""
+    is_folder = path.is_dir() and not path.is_symlink()
+    file = path / SUBMISSION_FILE if is_folder else path
     # NAME.py is NAME; anything else keeps its whole name, so notes.txt never takes notes.py's row.
-    default = path.stem if path.suffix == ".py" and not path.is_dir() else path.name
-    return Submission(name or default, file, _digest(file), _problem(file))
+    default = path.stem if path.suffix == ".py" and not is_folder else path.name
+    data, unreadable = _read(file)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+    problem = _problem(file, data, unreadable)
+    return Submission(display_name(name or default), file, digest, problem)
+
+
+def _other_submissions(folder: Path) -> list[str]:
+    """Entries next to a folder's student_template.py that look like submissions of their own."""
+    others = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name == SUBMISSION_FILE or entry.name.startswith("."):
+            continue
+        if entry.suffix == ".py" or (
+            entry.is_dir() and not entry.is_symlink() and (entry / SUBMISSION_FILE).exists()
+        ):
+            others.append(display_name(entry.name))
+    return others
 
 
 def discover(paths: list[Path]) -> list[Submission]:
-    """Every submission under the given paths, sorted by name; unreadable entries included."""
+    """Every submission under the given paths, sorted by name; unreadable entries included.
+
+    A folder holding student_template.py is one submission, unless it also holds other
+    submissions (NAME.py files, or folders with their own student_template.py): that is
+    ambiguous, and refused with how to say which was meant, never graded as one row.
+    """
     found: list[Submission] = []
     for path in paths:
-        if path.is_dir() and not (path / SUBMISSION_FILE).is_file():
+        if path.is_symlink():
+            found.append(submission_at(path))
+        elif path.is_dir() and (path / SUBMISSION_FILE).exists():
+            others = _other_submissions(path)
+            if others:
+                shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
+                raise GraderError(
+                    f"{display_name(str(path))} holds {SUBMISSION_FILE} and {len(others)} other "
+                    f"submission(s) ({shown}): is it one student's folder or a class? Pass "
+                    f"{display_name(str(path / '*'))} to grade every file as its own submission, "
+                    f"or {display_name(str(path / SUBMISSION_FILE))} to grade only that file."
+                )
+            found.append(submission_at(path))
+        elif path.is_dir():
             entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
             found.extend(
                 submission_at(entry, entry.name if entry.is_dir() else None) for entry in entries

@@ -374,3 +374,77 @@ def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path):
     assert statuses(out) == {"a_sleeper": "timeout", **expected}
     keys = journal_keys(out)
     assert len(keys) == len(set(keys)) == 5
+
+
+def _processes_naming(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _job_folders_in_use(jobs: Path) -> set[str]:
+    """The sandbox job folders under `jobs` that a running process names (any tier)."""
+    found = set()
+    for pid in _processes_naming(str(jobs)):
+        with contextlib.suppress(OSError):
+            for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                if part.startswith(str(jobs).encode() + b"/grader-job-"):
+                    found.add(part.decode(errors="replace"))
+    return found
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path):
+    """SIGTERM while two sandboxes run: exit 130 within 5 s, no sandbox left, rerun finishes."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in ("slow_a", "slow_b"):
+        (folder / f"{name}.py").write_text(f"import time\ntime.sleep(300)  # {name}\n")
+    out = tmp_path / "out"
+    jobs = tmp_path / "jobs"  # sandbox job folders land here: their processes name it
+    jobs.mkdir()
+    environment = {**os.environ, "TMPDIR": str(jobs)}
+    command = grader_command(str(folder), "--out", str(out), "--workers", "2", "--timeout", "600")
+    try:
+        batch_process = subprocess.Popen(
+            command,
+            cwd=REPOSITORY_ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 240
+        while len(_job_folders_in_use(jobs)) < 2:
+            assert batch_process.poll() is None, "the batch ended before both sandboxes ran"
+            assert time.monotonic() < deadline, "two sandboxes did not start in time"
+            time.sleep(0.2)
+        time.sleep(15)  # both children are past their start-up, in the submissions' sleep
+        sent = time.monotonic()
+        batch_process.send_signal(signal.SIGTERM)
+        code = batch_process.wait(timeout=60)
+        stopped = time.monotonic() - sent
+        left = _processes_naming(str(jobs))
+    finally:
+        _kill_strays(str(jobs))
+    assert code == 130, f"exit status {code}, expected 130 (interrupted)"
+    assert stopped < 5, f"SIGTERM took {stopped:.1f} s to stop the batch"
+    assert left == [], f"sandbox processes left running: {left}"
+
+    rerun = subprocess.run(
+        grader_command(str(folder), "--out", str(out), "--workers", "2", "--timeout", "5"),
+        cwd=REPOSITORY_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert statuses(out) == {"slow_a": "timeout", "slow_b": "timeout"}
