@@ -37,6 +37,22 @@ def dense_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
 
 
+def linear_unit_weights(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel (784, 1) and bias (1,) of the model's one Dense unit, as float64."""
+    dense = dense_layers(model)
+    weights = dense[0].get_weights() if len(dense) == 1 else []
+    if len(weights) != 2 or np.asarray(weights[0]).size != 784:
+        raise AssertionError(
+            diagnoses.diagnosis(
+                "wrong_parameter_count",
+                "Your model's Dense layer does not hold 784 weights and a bias; expected "
+                "Flatten() then Dense(1) on 28x28 images.",
+            )
+        )
+    kernel = np.asarray(weights[0], dtype=np.float64).reshape(784, 1)
+    return kernel, np.asarray(weights[1], dtype=np.float64).reshape(1)
+
+
 def loss_name(model: Any) -> str:
     loss = getattr(model, "loss", None)
     if isinstance(loss, str):
@@ -56,3 +72,28 @@ def require_array(value: Any, what: str) -> np.ndarray:
             )
         )
     return value
+
+
+# Mean pixel value of the first 2,000 training images: MNIST's digits are mostly black.
+MNIST_MEAN_PIXEL = 33.2
+FASHION_MEAN_PIXEL = 72.9
+
+
+def what_was_loaded(images: np.ndarray, expected: np.ndarray, name: str) -> str | None:
+    """None when `images` are the `expected` MNIST images; otherwise a sentence naming what
+    they look like instead (zeros, a constant, Fashion-MNIST, other images)."""
+    if images.shape == expected.shape and np.array_equal(images, expected):
+        return None
+    sample = np.asarray(images[:2000], dtype=np.float64)
+    if sample.size and sample.min() == sample.max():
+        return f"every pixel of {name} is {sample.min():g}: a stand-in, not MNIST's images"
+    mean = float(sample.mean()) if sample.size else 0.0
+    if abs(mean - FASHION_MEAN_PIXEL) < 3:
+        return (
+            f"{name} look like Fashion-MNIST's clothing images (mean pixel {mean:.1f}; MNIST's "
+            f"digits average {MNIST_MEAN_PIXEL}): load keras.datasets.mnist, not fashion_mnist"
+        )
+    return (
+        f"{name} are not MNIST's images as keras.datasets.mnist.load_data() returns them "
+        f"(mean pixel {mean:.1f}, MNIST's {MNIST_MEAN_PIXEL}); return them unchanged, unshuffled"
+    )

@@ -3,7 +3,7 @@
 import numpy as np
 from otter.test_files import test_case
 
-from grader.check_helpers import require_array
+from grader.check_helpers import require_array, what_was_loaded
 from grader.config import load_config
 from grader.datasets import load_mnist_arrays
 from grader.diagnoses import diagnosis
@@ -43,12 +43,31 @@ def test_shapes(load_mnist):
         assert labels.shape == (count,), diagnosis(
             "wrong_data", f"{labels_name} has shape {labels.shape}; expected ({count},)."
         )
+    (images, labels), _ = _split(load_mnist)
+    (true_images, true_labels), _ = load_mnist_arrays()
+    loaded = what_was_loaded(images, true_images, "x_train")
+    assert loaded is None, diagnosis("wrong_data", f"load_mnist's {loaded}.")
+    assert np.array_equal(labels, true_labels), diagnosis(
+        "wrong_data",
+        f"y_train starts {labels[:8].tolist()}, MNIST's labels start {true_labels[:8].tolist()}: "
+        "return the labels load_data() gives, in its order.",
+    )
 
 
 @test_case(name="load: the labels belong to their images", hidden=True)
 def test_labels_match(load_mnist):
     (images, labels), (test_images, test_labels) = _split(load_mnist)
     (true_images, true_labels), _ = load_mnist_arrays()
-    assert np.array_equal(images, true_images) and np.array_equal(labels, true_labels)
-    assert set(np.unique(test_labels).tolist()) == set(range(10))
-    assert len(test_images) == len(test_labels)
+    loaded = what_was_loaded(images, true_images, "x_train")
+    assert loaded is None, diagnosis("wrong_data", f"load_mnist's {loaded}.")
+    assert np.array_equal(labels, true_labels), diagnosis(
+        "wrong_data", "y_train is not MNIST's training labels in load_data()'s order."
+    )
+    assert set(np.unique(test_labels).tolist()) == set(range(10)), diagnosis(
+        "wrong_data", "y_test does not hold all ten digits 0-9: it is not MNIST's test labels."
+    )
+    assert len(test_images) == len(test_labels), diagnosis(
+        "wrong_data",
+        f"x_test has {len(test_images)} images but y_test {len(test_labels)} labels; "
+        "expected one label per image.",
+    )

@@ -1,5 +1,6 @@
 """Question "perceptron": Flatten into one Dense unit, 785 parameters, compiled with mse, adam."""
 
+import numpy as np
 from otter.test_files import test_case
 
 from grader import diagnoses
@@ -7,7 +8,9 @@ from grader.check_helpers import (
     MEAN_SQUARED_ERROR_NAMES,
     build,
     dense_layers,
+    linear_unit_weights,
     loss_name,
+    outputs,
     parameter_count,
 )
 from grader.config import load_config
@@ -56,10 +59,30 @@ def test_compiled(build_perceptron):
 
 @test_case(name="perceptron: Flatten, then one linear Dense unit", hidden=True)
 def test_structure(build_perceptron):
+    """What the model computes, however it is spelled (Sequential or functional, Flatten or
+    Reshape, an Input or input_shape): one linear unit over the 784 pixels of a 28x28 image."""
     model = build(build_perceptron)
     _expect_one_unit(model)
-    kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["Flatten", "Dense"]
-    assert tuple(model.input_shape) == (None, 28, 28)
-    assert tuple(model.output_shape) == (None, 1)
-    assert dense_layers(model)[0].activation.__name__ == "linear"
+    input_shape = tuple(model.input_shape)
+    assert input_shape == (None, 28, 28), diagnoses.diagnosis(
+        "no_input_shape",
+        f"Your model takes inputs of shape {input_shape}; expected (None, 28, 28), one 28x28 "
+        "image per row: start it with keras.Input(shape=(28, 28)).",
+    )
+    output_shape = tuple(model.output_shape)
+    assert output_shape == (None, 1), diagnoses.diagnosis(
+        "wrong_result",
+        f"Your model's output has shape {output_shape}; expected (None, 1), one number per "
+        "image: flatten the image before the Dense(1) layer.",
+    )
+    kernel, bias = linear_unit_weights(model)
+    images = np.random.default_rng(2718).uniform(-3, 3, size=(6, 28, 28)).astype(np.float32)
+    expected = images.reshape(len(images), -1).astype(np.float64) @ kernel + bias
+    actual = outputs(model, images).reshape(-1, 1)
+    assert np.allclose(actual, expected, rtol=1e-4, atol=1e-4), diagnoses.diagnosis(
+        "wrong_result",
+        "build_perceptron() without an activation should output w·x + b, the weighted sum of "
+        f"the 784 pixels plus the bias; yours gave {actual[:3, 0].round(3).tolist()} where that "
+        f"sum is {expected[:3, 0].round(3).tolist()}. Leave the activation out unless one is "
+        "asked for: Dense(1, activation=activation) with activation=None is linear.",
+    )
