@@ -1,6 +1,7 @@
 # One command to set up and run the main job, one to set up and run the tests.
 #   make demo   - install into .venv, install the datasets, grade the shipped examples
 #   make test   - install into .venv, install the datasets, lint and run the whole test suite
+#   make test-fast - the same setup, then only the fast tier (no training, no sandbox)
 #   make ship   - write out/autograder.zip (Gradescope) and out/student-release/ (students)
 # Offline, point DATA_FROM at a folder holding the original MNIST files
 # (mnist/ and fashion-mnist/ subfolders); it defaults to ../shared/data when that exists.
@@ -11,7 +12,7 @@ BIN := $(VENV)/bin
 DATA_FROM ?= $(wildcard ../shared/data)
 DEMO_OUT ?= out/demo
 
-.PHONY: setup system data demo ship test lint clean bench bench-quick
+.PHONY: setup system data demo ship test test-fast lint clean bench bench-quick
 
 # Debian packages the sandbox (bubblewrap), the report's browser test (chromium) and the
 # Gradescope test of the "uid" tier (a system Python 3.11 with venv, as Gradescope's image has:
@@ -50,9 +51,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: system data lint
+# The fast tier first (no training, no sandbox: under a minute), then everything else.
+test-fast: data lint
 	$(BIN)/grader template --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test: system test-fast
+	$(BIN)/python -m pytest -m slow
 
 # Benchmarks print figures (ratios against the bare cost, measured in the same run); they never
 # fail on time. `bench` rewrites BENCHMARKS.md (about 40 minutes); `bench-quick` is CI's form.

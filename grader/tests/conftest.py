@@ -20,6 +20,51 @@ from grader.submissions import submission_at
 
 SHARED_ENV = "GRADER_SHARED_DATA"
 
+# The fast tier (`make test-fast`, `pytest -m "not slow"`): modules that neither train a model
+# nor start a sandbox, under a minute together. Every test of any other module is marked slow
+# here, so a new test that grades cannot land in the fast tier by forgetting a marker; a test in
+# these modules that does train carries @pytest.mark.slow itself. The guard below fails a fast
+# test that starts a sandbox anyway.
+FAST_MODULES = {
+    "test_check_messages",
+    "test_datasets",
+    "test_equivalents",
+    "test_intake_output",
+    "test_load_content",
+    "test_models",
+    "test_render",
+    "test_replay",
+    "test_report",
+    "test_sandbox_records",
+    "test_shards",
+    "test_submissions",
+    "test_template",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A fast test that reaches the sandbox fails at once, saying how to fix it."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(*arguments, **keywords):
+        raise AssertionError(
+            f"{request.node.nodeid} is in the fast tier but starts a sandbox: mark it "
+            "@pytest.mark.slow (or move it out of conftest.FAST_MODULES)."
+        )
+
+    import grader.sandbox
+
+    monkeypatch.setattr(grader.sandbox, "run_submission", refuse)
+    monkeypatch.setattr(grader.sandbox, "_run", refuse)
+
 
 @pytest.fixture(scope="session")
 def shared() -> Path:

@@ -385,6 +385,7 @@ print(x.shape, xt.shape, np.bincount(y).tolist(), np.bincount(yt).tolist())
 """
 
 
+@pytest.mark.slow  # imports Keras in a subprocess: 14 s
 def test_keras_reads_our_fashion_folder_offline(use_installed: Path, tmp_path: Path) -> None:
     """Does keras' fashion_mnist.load_data() read our folder, offline, via KERAS_HOME?"""
     keras_home = tmp_path / "keras"
