@@ -54,11 +54,18 @@ def check(
     file: Annotated[Path, typer.Argument(help="Your filled-in file.")] = Path(
         "student_template.py"
     ),
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Check only this question (repeatable): load, normalize, labels, perceptron "
+            "and sigmoid answer in seconds, without training.",
+        ),
+    ] = None,
 ) -> None:
     """Check your work against the public checks, offline. Exit status 0 when all pass."""
     from grader.commands import check as command
 
-    _run(command.main, file=file)
+    _run(command.main, file=file, only=only)
 
 
 @app.command(hidden=not STAFF_EDITION)

@@ -85,10 +85,15 @@ def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> t
     recorder = PlanRecorder(reference, PLANNING_STAND_INS)
     functions = {name: recorder.function(name) for name in student_functions(questions)}
     for question in questions:
+        recorder.question = question.id
         for case in question.cases:
             keras.utils.set_random_seed(seed)
             run_case(case, functions)  # outcomes do not matter here: training is stood in for
-    plan = Plan(calls=tuple(recorder.calls), functions=student_functions(questions))
+    plan = Plan(
+        calls=tuple(recorder.calls),
+        functions=student_functions(questions),
+        questions={q: tuple(calls) for q, calls in recorder.by_question.items()},
+    )
     return plan, recorder.arrays
 
 
@@ -97,6 +102,7 @@ def prepare_context(
     work_directory: Path,
     checks_directory: Path = CHECKS_DIRECTORY,
     public_only: bool = False,
+    only: list[str] | None = None,
 ) -> GradingContext:
     """Load the checks and their plan, and write what every sandboxed run copies.
 
@@ -112,6 +118,16 @@ def prepare_context(
         plan, arrays = load_public_plan(questions)
     else:
         raise GraderError(f"No reference solution at {SOLUTION_PATH}: grading needs it.")
+    if only:
+        unknown = [q for q in only if q not in config.question_ids]
+        if unknown:
+            raise GraderError(
+                f"No question {', '.join(map(repr, unknown))}; the questions are "
+                f"{', '.join(config.question_ids)}."
+            )
+        questions = [question for question in questions if question.id in only]
+        if plan.questions:  # else a plan from an older release: all calls, fewer cases
+            plan = plan.only(only)
     work_directory.mkdir(parents=True, exist_ok=True)
     (work_directory / "plan.json").write_text(plan.model_dump_json())
     np.savez(work_directory / "plan.npz", **arrays)

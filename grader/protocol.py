@@ -65,6 +65,27 @@ class Plan(_Record):
     calls: tuple[PlannedCall, ...]
     # The student's module-level names the checks read, besides the planned functions.
     functions: tuple[str, ...]
+    # The calls each question's cases make (ids into `calls`), so one question can be checked
+    # alone (`grader check --only`): empty in plans recorded before it was kept.
+    questions: dict[str, tuple[int, ...]] = {}
+
+    def only(self, question_ids: list[str]) -> "Plan":
+        """The calls the given questions need, with every earlier call their arguments use."""
+        wanted = {number for q in question_ids for number in self.questions.get(q, ())}
+        by_id = {call.id: call for call in self.calls}
+        changed = True
+        while changed:
+            changed = False
+            for number in list(wanted):
+                call = by_id[number]
+                for argument in [*call.arguments, *call.keywords.values()]:
+                    needed = getattr(argument, "call", None)
+                    if isinstance(needed, int) and needed not in wanted:
+                        wanted.add(needed)
+                        changed = True
+        calls = tuple(call for call in self.calls if call.id in wanted)
+        kept = {q: self.questions[q] for q in question_ids if q in self.questions}
+        return Plan(calls=calls, functions=self.functions, questions=kept)
 
 
 class StoredPlan(_Record):

@@ -170,6 +170,8 @@ class PlanRecorder:
         self.arrays: dict[str, np.ndarray] = {}
         self.index: dict[CallKey, int] = {}
         self._tags = _CallTags()
+        self.question: str | None = None  # the question whose cases are being recorded
+        self.by_question: dict[str, list[int]] = {}
 
     def function(self, name: str) -> Callable[..., Any]:
         def recorded(*arguments: Any, **keywords: Any) -> Any:
@@ -184,6 +186,10 @@ class PlanRecorder:
                         keywords={k: self._plan_argument(v) for k, v in keywords.items()},
                     )
                 )
+            if self.question is not None:
+                made = self.by_question.setdefault(self.question, [])
+                if self.index[key] not in made:
+                    made.append(self.index[key])
             implementation = self.stand_ins.get(name) or getattr(self.reference, name)
             result = implementation(*arguments, **keywords)
             self._tags.tag(result, self.index[key])

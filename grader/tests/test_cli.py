@@ -105,3 +105,31 @@ def test_release_and_export_commands_write_their_outputs(tmp_path):
     wrong = grader("export", "gradescope", "--out", str(tmp_path / "autograder.tar"))
     assert wrong.returncode != 0 and ".zip" in wrong.stdout
     assert "Traceback" not in wrong.stdout + wrong.stderr
+
+
+def test_check_only_one_question_never_trains(tmp_path):
+    """`grader check --only normalize` answers without calling train: here train would sleep
+    for ten minutes, so a check that called it could not finish within the test's bound."""
+    source = (EXAMPLES_DIRECTORY / "reference.py").read_text()
+    sleeper = tmp_path / "student_template.py"
+    sleeper.write_text(
+        source
+        + "\n\ndef train(model, x_train, y_train, x_val, y_val, epochs=EPOCHS):\n"
+        + "    import time\n    time.sleep(600)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(sleeper), "--only", "normalize"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY_ROOT,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Public checks of normalize pass" in completed.stdout
+    assert "accuracy" not in completed.stdout and "perceptron" not in completed.stdout
+
+
+def test_check_only_refuses_an_unknown_question():
+    completed = grader("check", str(TEMPLATE_PATH), "--only", "normalise")
+    assert completed.returncode == 2
+    assert "No question 'normalise'; the questions are load, normalize" in completed.stdout

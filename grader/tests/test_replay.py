@@ -308,3 +308,27 @@ def test_bool_stays_a_literal_bool():
     """Is True encoded as the literal True, not as the number 1?"""
     encoded = Encoder("c0_").encode(True)
     assert encoded == {"literal": True} and encoded["literal"] is True
+
+
+def test_a_plan_narrowed_to_questions_keeps_the_calls_their_arguments_need():
+    from grader.protocol import LiteralArgument, Plan, PlannedCall, ReferenceArgument
+
+    calls = (
+        PlannedCall(id=0, function="load_mnist", arguments=(), keywords={}),
+        PlannedCall(id=1, function="build_perceptron", arguments=(), keywords={}),
+        PlannedCall(
+            id=2,
+            function="train",
+            arguments=(ReferenceArgument(call=1, path=()), LiteralArgument(value=5)),
+            keywords={},
+        ),
+        PlannedCall(id=3, function="normalize", arguments=(), keywords={}),
+    )
+    plan = Plan(
+        calls=calls,
+        functions=("load_mnist", "build_perceptron", "train", "normalize"),
+        questions={"load": (0,), "accuracy": (2,), "normalize": (3,)},
+    )
+    assert [call.id for call in plan.only(["normalize"]).calls] == [3]
+    assert [call.id for call in plan.only(["accuracy"]).calls] == [1, 2]
+    assert plan.only(["normalize", "load"]).questions == {"normalize": (3,), "load": (0,)}
