@@ -62,6 +62,8 @@ MAX_RECORD_ENTRIES = 1000
 DONE_NAME = "done.json"
 ENCODED_KEYS = {"array", "scalar", "literal", "tuple", "list", "model", "history", "opaque"}
 
+# Folders of the grader package the sandbox sees empty (bwrap tier).
+HIDDEN_FROM_CHILD = ("tests", "commands", "gradescope_files")
 SANDBOX_ENV = "GRADER_SANDBOX"
 TIERS = ("bwrap", "unshare", "uid", "basic")
 Tier = Literal["bwrap", "unshare", "uid", "basic"]
@@ -210,6 +212,11 @@ def _bwrap_command(job: Path, uid: int, command: list[str]) -> list[str]:
                 made.add(parent)
         arguments += [how, str(path), str(path)]
         made.add(path)
+    # The child needs the grader's harness, not its test suite (thresholds, the hostile corpus)
+    # or its staff tools: empty folders over them.
+    for hidden in HIDDEN_FROM_CHILD:
+        if (_grader_directory() / hidden).is_dir():
+            arguments += ["--tmpfs", str(_grader_directory() / hidden)]
     return [*arguments, "--chdir", str(job), "--", *_setpriv(uid), *command]
 
 

@@ -139,8 +139,12 @@ def test_no_network(tier, quick_context, write_submission):
 
 @pytest.mark.parametrize(
     "target",
-    [CHECKS_DIRECTORY / "accuracy.py", data_home()],
-    ids=["hidden_checks", "data_store"],
+    [
+        CHECKS_DIRECTORY / "accuracy.py",
+        data_home(),
+        Path(__file__).with_name("test_corpus.py"),  # the grader's own suite: thresholds
+    ],
+    ids=["hidden_checks", "data_store", "grader_test_suite"],
 )
 def test_hidden_checks_and_data_store_are_out_of_sight(
     tier, quick_context, write_submission, target
