@@ -6,7 +6,8 @@ is a GraderError, which the command line prints as one line.
 
 from pathlib import Path
 
-from grader.datasets import TITLES, InstallResult, install
+from grader.datasets import MNIST, TITLES, InstallResult, install
+from grader.keras_offline import install_hook
 
 
 def describe(result: InstallResult) -> str:
@@ -18,6 +19,18 @@ def describe(result: InstallResult) -> str:
 
 
 def main(*, source: Path | None, mirrors: list[str], datasets: list[str]) -> None:
-    """Install each requested dataset in turn (from `source`, else the mirrors) and report it."""
+    """Install each requested dataset in turn (from `source`, else the mirrors) and report it;
+    then let keras' MNIST loader read the verified copy, so the lesson's script runs offline."""
     for dataset in datasets:
         print(describe(install(dataset, source=source, mirrors=mirrors or None)), flush=True)
+    if MNIST in datasets:
+        try:
+            hook = install_hook()
+        except OSError as error:
+            print(
+                f"keras.datasets.mnist.load_data() will still download MNIST: could not write "
+                f"to this Python's site-packages ({error.strerror}); use a venv.",
+                flush=True,
+            )
+        else:
+            print(f"keras.datasets.mnist.load_data() now reads the verified copy ({hook})")

@@ -1,40 +1,74 @@
-"""`python student_template.py`, once filled in, runs the lesson's script."""
+"""`python student_template.py`, once filled in, runs the lesson's script: offline after
+`grader data`, first the lesson's broken model, then the fix."""
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from grader.config import SOLUTION_PATH
-from grader.datasets import mnist_npz_path
+from grader.keras_offline import PTH_LINE, PTH_NAME
 
-# Offline, keras' loader refuses any mnist.npz but Google's; point it at the verified copy,
-# as the grader's sandbox does, then run the solution as a script.
-RUN_AS_SCRIPT = """
-import runpy, sys
-import keras.src.datasets.mnist as keras_mnist
-keras_mnist.get_file = lambda *arguments, **keywords: sys.argv[1]
-runpy.run_path(sys.argv[2], run_name="__main__")
-"""
+GRADER = [sys.executable, "-m", "grader"]
 
 
-def test_solution_script_shows_the_bug_then_the_fix(tmp_path):
-    """Does the script train without the sigmoid, then with it, printing validation accuracy and
-    the range of the outputs, which leaves [0, 1] only without the sigmoid?"""
-    completed = subprocess.run(
-        [sys.executable, "-c", RUN_AS_SCRIPT, str(mnist_npz_path()), str(SOLUTION_PATH)],
+def test_grader_data_lets_keras_load_mnist_offline(shared: Path, tmp_path: Path):
+    """After `grader data`, keras' own loader reads the verified copy with no network (in a
+    network namespace with no interface but lo) and no keras cache (a fresh KERAS_HOME)."""
+    installed = subprocess.run(
+        [*GRADER, "data", "--from", str(shared), "--dataset", "mnist"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert PTH_NAME in installed.stdout
+    hooks = [Path(p) / PTH_NAME for p in sys.path if (Path(p) / PTH_NAME).is_file()]
+    assert hooks and hooks[0].read_text() == PTH_LINE
+    code = (
+        "import keras\n"
+        "(x, y), (xt, yt) = keras.datasets.mnist.load_data()\n"
+        "print('LOADED', x.shape, xt.shape, int(y[0]))\n"
+    )
+    loaded = subprocess.run(
+        ["unshare", "--net", "--", sys.executable, "-c", code],
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env={**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=300,
+    )
+    assert "LOADED (60000, 28, 28) (10000, 28, 28) 5" in loaded.stdout, loaded.stderr[-3000:]
+
+
+def ranges(stdout: str) -> list[tuple[float, float]]:
+    return [
+        (float(low), float(high))
+        for low, high in re.findall(r"outputs range from (\S+) to (\S+)", stdout)
+    ]
+
+
+def test_solution_script_shows_the_bug_then_the_fix(tmp_path: Path):
+    """Offline, the script trains the lesson's first model (raw pixels, no activation), whose
+    outputs leave [0, 1], then the fixed one (scaled pixels, sigmoid), whose outputs stay in
+    [0, 1] and whose accuracy is higher; it names the 'not five' baseline to beat."""
+    completed = subprocess.run(
+        ["unshare", "--net", "--", sys.executable, str(SOLUTION_PATH)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "TF_CPP_MIN_LOG_LEVEL": "2"},
         timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    lines = [line for line in completed.stdout.splitlines() if "range from" in line]
-    accuracies = [line for line in completed.stdout.splitlines() if "validation accuracy" in line]
-    assert [line.split(":")[0] for line in accuracies] == ["Without sigmoid", "With sigmoid"]
-    (low_linear, high_linear), (low_sigmoid, high_sigmoid) = (
-        (float(value) for value in line.split("from")[1].split("to")) for line in lines
-    )
-    assert low_linear < 0 or high_linear > 1
-    assert low_sigmoid >= 0 and high_sigmoid <= 1
-    assert float(accuracies[1].split()[-1]) > float(accuracies[0].split()[-1])
+    stdout = completed.stdout
+    assert "Always answering 'not five' scores 0.9108" in stdout
+    accuracies = re.findall(r"^(.*): validation accuracy (\S+)$", stdout, re.MULTILINE)
+    titles = [title for title, _ in accuracies]
+    assert titles == ["Raw pixels, no activation", "Scaled pixels, sigmoid"], stdout
+    (low_raw, high_raw), (low_fixed, high_fixed) = ranges(stdout)
+    assert low_raw < -1 or high_raw > 2, f"the broken model's outputs: {low_raw} to {high_raw}"
+    assert low_fixed >= 0 and high_fixed <= 1
+    raw, fixed = (float(value) for _, value in accuracies)
+    assert fixed > 0.97 and fixed > raw
