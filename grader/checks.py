@@ -72,7 +72,7 @@ def _student_message(error: StudentRaised) -> str:
     where = ""
     if error.frames:
         frame = error.frames[-1]
-        where = f" at line {frame.line} ({frame.text.strip()})"
+        where = f" at line {frame.line} of your file ({frame.text.strip()})"
     return f"{error.function}() raised {error.type_name}{where}: {error.summary}"
 
 

@@ -215,7 +215,27 @@ def evaluate(run: SandboxRun, context: GradingContext) -> list[CaseResult]:
         for case in question.cases:
             keras.utils.set_random_seed(context.config.grading.seed)
             results.append(run_case(case, functions))
-    return results
+    return shown_once(results)
+
+
+def shown_once(cases: list[CaseResult]) -> list[CaseResult]:
+    """One exception, one message: the first visible case that met it shows it in full; every
+    later visible case it stopped says so in a line instead of repeating the traceback."""
+    first: dict[str, str] = {}
+    collapsed = []
+    for case in cases:
+        if case.diagnosis == "raised" and case.message and not case.hidden:
+            if case.message in first:
+                function = case.message.split("(", 1)[0]
+                message = (
+                    f"Not run: {function}() raised the error shown for "
+                    f"\u201c{first[case.message]}\u201d."
+                )
+                case = case.model_copy(update={"message": message})
+            else:
+                first[case.message] = case.name
+        collapsed.append(case)
+    return collapsed
 
 
 # ---- Scoring -----------------------------------------------------------------------------

@@ -332,3 +332,27 @@ def test_a_plan_narrowed_to_questions_keeps_the_calls_their_arguments_need():
     assert [call.id for call in plan.only(["normalize"]).calls] == [3]
     assert [call.id for call in plan.only(["accuracy"]).calls] == [1, 2]
     assert plan.only(["normalize", "load"]).questions == {"normalize": (3,), "load": (0,)}
+
+
+def test_one_exception_is_shown_once_and_later_checks_point_to_it():
+    from grader.grading import shown_once
+    from grader.records import CaseResult, Outcome
+
+    def case(name: str, hidden: bool = False, message: str = "") -> CaseResult:
+        raised = "build_perceptron() raised TypeError at line 50 of your file (x): bad"
+        return CaseResult(
+            question="q",
+            name=name,
+            max_points=1.0,
+            hidden=hidden,
+            outcome=Outcome.FAILED,
+            message=message or raised,
+            diagnosis="raised",
+        )
+
+    cases = shown_once([case("hidden one", hidden=True), case("first"), case("second")])
+    assert cases[0].message.startswith("build_perceptron() raised")  # hidden: never shown
+    assert cases[1].message.startswith("build_perceptron() raised TypeError at line 50")
+    assert cases[2].message == (
+        "Not run: build_perceptron() raised the error shown for \u201cfirst\u201d."
+    )
