@@ -31,14 +31,18 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
     (decided by its size before reading, so a sparse 5 GB file costs nothing)."""
     try:
         info = os.lstat(path)
+    except FileNotFoundError:
+        if path.name == SUBMISSION_FILE:
+            return None, f"no {SUBMISSION_FILE} in the folder"
+        return None, f"{display_name(path.name)} does not exist"
     except OSError as error:
-        return None, f"{path.name} cannot be read ({error.strerror})"
+        return None, f"{display_name(path.name)} cannot be read ({error.strerror})"
     if stat.S_ISLNK(info.st_mode):
-        return None, f"{path.name} is a symbolic link; submissions must be regular files"
+        return None, f"{display_name(path.name)} is a symbolic link; submit the file itself"
     if stat.S_ISDIR(info.st_mode):
         return None, f"no {SUBMISSION_FILE} in the folder"
     if not stat.S_ISREG(info.st_mode):
-        return None, f"{path.name} is not a regular file (a pipe, device or socket)"
+        return None, f"{display_name(path.name)} is not a regular file (a pipe, device or socket)"
     if info.st_size > MAX_SUBMISSION_BYTES:
         return (
             None,
@@ -47,7 +51,7 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
-        return None, f"{path.name} cannot be read ({error.strerror})"
+        return None, f"{display_name(path.name)} cannot be read ({error.strerror})"
     with os.fdopen(descriptor, "rb") as stream:
         data = stream.read(MAX_SUBMISSION_BYTES + 1)
     if len(data) > MAX_SUBMISSION_BYTES:
