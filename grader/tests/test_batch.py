@@ -312,6 +312,18 @@ def test_cli_grades_in_parallel_and_prints_a_summary(tmp_path):
     assert statuses(out) == {"ada": "not_attempted", "carol": "error", "dan.txt": "invalid"}
 
 
+def start_batch(command: list[str], environment: dict[str, str]) -> subprocess.Popen:
+    """A `grader grade` in its own session, its output discarded, to be stopped by the test."""
+    return subprocess.Popen(
+        command,
+        cwd=REPOSITORY_ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def _kill_strays(marker: str) -> None:
     """Kill sandboxes orphaned by a killed grader: their command line names our job folder."""
     for entry in Path("/proc").iterdir():
@@ -338,14 +350,7 @@ def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path):
     command = grader_command(str(folder), "--out", str(out), "--workers", "2", "--timeout", "20")
     environment = {**os.environ, "TMPDIR": str(jobs)}
     try:
-        first = subprocess.Popen(
-            command,
-            cwd=REPOSITORY_ROOT,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        first = start_batch(command, environment)
         journal = out / JOURNAL_NAME
         deadline = time.monotonic() + 180
         while not (journal.exists() and journal.read_bytes().count(b"\n") >= 1):
@@ -413,14 +418,7 @@ def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path):
     environment = {**os.environ, "TMPDIR": str(jobs)}
     command = grader_command(str(folder), "--out", str(out), "--workers", "2", "--timeout", "600")
     try:
-        batch_process = subprocess.Popen(
-            command,
-            cwd=REPOSITORY_ROOT,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        batch_process = start_batch(command, environment)
         deadline = time.monotonic() + 240
         while len(_job_folders_in_use(jobs)) < 2:
             assert batch_process.poll() is None, "the batch ended before both sandboxes ran"
