@@ -1,5 +1,6 @@
-# expect: {"status": ["not_attempted", "ok"], "max_total": 0}
+# expect: {"status": ["not_attempted", "ok", "tampered"], "max_total": 0}
 # [28] Plant pickles where the grader reads records; loading one would create a marker file.
+# Records the plan did not ask for void the run (tampered); the pickles are never loaded.
 import glob
 import os
 import pathlib
