@@ -102,8 +102,11 @@ def _other_submissions(folder: Path) -> list[str]:
     return others
 
 
-def discover(paths: list[Path]) -> list[Submission]:
+def discover(paths: list[Path], skipped: list[str] | None = None) -> list[Submission]:
     """Every submission under the given paths, sorted by name; unreadable entries included.
+
+    Hidden entries of a class folder (.DS_Store, .ipynb_checkpoints) get no row; each is named in
+    `skipped`, one line per entry, for the caller to print, so nothing is dropped silently.
 
     A folder holding student_template.py is one submission, unless it also holds other
     submissions (NAME.py files, or folders with their own student_template.py): that is
@@ -126,6 +129,13 @@ def discover(paths: list[Path]) -> list[Submission]:
             found.append(submission_at(path))
         elif path.is_dir():
             entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+            if skipped is not None:
+                skipped.extend(
+                    f"Skipped {display_name(str(entry))}: a hidden entry, not a submission "
+                    "(rename it without the leading dot to grade it)."
+                    for entry in sorted(path.iterdir())
+                    if entry.name.startswith(".")
+                )
             found.extend(
                 submission_at(entry, entry.name if entry.is_dir() else None) for entry in entries
             )

@@ -51,7 +51,10 @@ def main(
             update={"grading": config.grading.model_copy(update={"timeout_seconds": timeout})}
         )
     workers = workers or default_workers()
-    submissions = discover(paths)
+    skipped: list[str] = []
+    submissions = discover(paths, skipped)
+    for line in skipped:
+        console.print(line, highlight=False, markup=False)
     if shard is not None:
         selected = parse_shard(shard)
         everyone = len(submissions)

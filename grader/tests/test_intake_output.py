@@ -132,6 +132,39 @@ def test_a_class_folder_holding_a_template_is_refused_not_graded_as_one(tmp_path
     assert [s.name for s in every_file] == ["ann", "ben", "student_template"]
 
 
+def test_the_ambiguous_class_folder_is_one_line_and_a_non_zero_exit(tmp_path: Path):
+    """Does `grader grade DIR` refuse a folder of NAME.py files plus student_template.py with one
+    line naming both ways out, exit non-zero, and write no gradebook?"""
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in [f"student{n:02}" for n in range(23)] + ["student_template"]:
+        (folder / f"{name}.py").write_text(SOURCE)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["grade", str(folder), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "23 other submission(s)" in message
+    assert f"{folder / '*'}" in message and f"{folder / 'student_template.py'}" in message
+    assert not (out / "grades.csv").exists()
+
+
+def test_hidden_entries_get_a_line_not_a_silent_drop(tmp_path: Path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ann.py").write_text(SOURCE)
+    (folder / ".DS_Store").write_bytes(b"\0\0")
+    (folder / ".ipynb_checkpoints").mkdir()
+    skipped: list[str] = []
+    assert [s.name for s in discover([folder], skipped)] == ["ann"]
+    assert len(skipped) == 2
+    assert ".DS_Store" in skipped[0] and ".ipynb_checkpoints" in skipped[1]
+    assert all("not a submission" in line for line in skipped)
+
+
 def test_a_students_folder_with_only_data_files_is_one_submission(tmp_path: Path):
     folder = tmp_path / "ann"
     folder.mkdir()
