@@ -16,7 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.records import CaseResult, Outcome, Status, SubmissionResult
-from grader.text import csv_cell, file_id, note, printable
+from grader.text import capped, csv_cell, file_id, note, printable
+
+TERMINAL_NOTE_CHARACTERS = 300
 
 REDACTED = "[redacted]"
 MIN_SECRET_LINE = 16
@@ -101,7 +103,8 @@ def print_gradebook(
     for result in results:
         points = [format_points(q.points) for q in result.questions]
         total = f"{format_points(result.total)}/{format_points(result.max_points)}"
-        shown = escape(note(row_note(result)))
+        # The terminal shows the start of a long note; grades.csv and report.html hold it whole.
+        shown = escape(capped(note(row_note(result)), TERMINAL_NOTE_CHARACTERS))
         table.add_row(escape(printable(result.submission)), *points, total, result.status, shown)
     console.print(table)
 

@@ -4,9 +4,11 @@ inert in a terminal, a spreadsheet and a file name. Fast: no sandbox, no trainin
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from grader.autograder import locate_submission
 from grader.errors import GraderError
@@ -208,3 +210,22 @@ def test_gradebook_cells_are_inert_and_readable_by_csv(tmp_path: Path):
     assert rows[0]["submission"].startswith("'=") and rows[0]["note"].startswith("'=")
     assert rows[1]["note"] == "'-2+3"
     assert max(len(cell) for r in rows for cell in r.values()) <= 2001
+
+
+def test_the_terminal_gradebook_has_no_escape_and_a_short_note():
+    """Does the instructor's terminal table show names and notes without any control character
+    (rich's markup escaping alone would keep ESC), and only the start of a 5 MB note?"""
+    from grader.render import TERMINAL_NOTE_CHARACTERS, print_gradebook
+
+    results = [
+        row("\x1b]0;owned\x07ann\x1b[2J", "=HYPERLINK(1)\x1b[31m\x9b2J red"),
+        row("ben", "x" * 5_000_000, Status.ERROR),
+    ]
+    stream = io.StringIO()
+    console = Console(file=stream, width=200, force_terminal=False, color_system=None)
+    print_gradebook(results, [], console)
+    shown = stream.getvalue()
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
+    assert "ann" in shown and "red" in shown
+    assert "owned" not in shown  # an OSC sequence goes with its payload
+    assert shown.count("x") < TERMINAL_NOTE_CHARACTERS + 50
