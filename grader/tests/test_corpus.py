@@ -237,6 +237,22 @@ def test_student_visible_output_holds_no_secret(batch):
     assert SECRET not in (batch["out"] / "grades.csv").read_text()
 
 
+def test_gradebook_and_results_are_inert(batch):
+    """Do grades.csv and every results.json hold no control character (ESC, OSC, C1), no cell
+    that starts a spreadsheet formula, and notes of bounded length, whatever the submissions
+    printed or raised (corpus 45-48)?"""
+    controls = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    text = (batch["out"] / "grades.csv").read_text()
+    assert not controls.search(text)
+    with (batch["out"] / "grades.csv").open(newline="") as stream:
+        for row in csv.DictReader(stream):
+            for cell in row.values():
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell[:80]
+            assert len(row["note"]) <= 4000, row["submission"]
+    for path in (batch["out"] / "results").glob("*.json"):
+        assert not controls.search(json.loads(path.read_text())["output"]), path.name
+
+
 def test_no_sandbox_process_is_left(batch):
     """Is every process of every sandbox gone after the batch?"""
     assert sandbox_processes() == []
