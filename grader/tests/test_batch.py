@@ -406,8 +406,10 @@ def _job_folders_in_use(jobs: Path) -> set[str]:
 
 
 @pytest.mark.slow
-def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path):
-    """SIGTERM while two sandboxes run: exit 130 within 5 s, no sandbox left, rerun finishes."""
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path, stop):
+    """SIGTERM to the grader, or Ctrl-C (SIGINT to its process group), while two sandboxes run:
+    exit 130 within 5 s, no sandbox left, rerun finishes."""
     folder = tmp_path / "submissions"
     folder.mkdir()
     for name in ("slow_a", "slow_b"):
@@ -426,14 +428,17 @@ def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path):
             time.sleep(0.2)
         time.sleep(15)  # both children are past their start-up, in the submissions' sleep
         sent = time.monotonic()
-        batch_process.send_signal(signal.SIGTERM)
+        if stop == "SIGTERM":
+            batch_process.send_signal(signal.SIGTERM)
+        else:  # what a terminal's Ctrl-C does: SIGINT to the foreground process group
+            os.killpg(batch_process.pid, signal.SIGINT)
         code = batch_process.wait(timeout=60)
         stopped = time.monotonic() - sent
         left = _processes_naming(str(jobs))
     finally:
         _kill_strays(str(jobs))
     assert code == 130, f"exit status {code}, expected 130 (interrupted)"
-    assert stopped < 5, f"SIGTERM took {stopped:.1f} s to stop the batch"
+    assert stopped < 5, f"{stop} took {stopped:.1f} s to stop the batch"
     assert left == [], f"sandbox processes left running: {left}"
 
     rerun = subprocess.run(
