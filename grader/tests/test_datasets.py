@@ -371,7 +371,8 @@ def test_data_command_reports_each_dataset(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"MNIST: already installed at {home / 'mnist' / 'mnist.npz'}"
     assert lines[1].startswith(f"Fashion-MNIST: installed from {shared.resolve() / FASHION_MNIST}")
-    assert lines[1].endswith(str(home / FASHION_MNIST)) and len(lines) == 2
+    assert lines[1].endswith(str(home / FASHION_MNIST)) and len(lines) == 3
+    assert lines[2].startswith("keras.datasets.mnist.load_data() now reads the verified copy")
 
 
 # ---------------------------------------------------------------------------- keras
