@@ -29,8 +29,8 @@ def _expect_scaled(normalize, images):
     unchanged = result.shape == original.shape and np.array_equal(result, original)
     assert not unchanged or not original.any(), diagnoses.diagnosis(
         "unnormalized_input",
-        f"normalize returned the pixels unchanged (values 0 to {int(original.max())}); expected "
-        "them divided by 255: return images.astype('float32') / 255.",
+        f"normalize returned the pixels unchanged (values 0 to {int(original.max())}). "
+        "Divide the pixels by 255: return images.astype('float32') / 255.",
     )
     if result.size and float(result.max()) > 1:
         raise AssertionError(diagnoses.unnormalized_input(float(result.max()), str(result.dtype)))
