@@ -3,10 +3,13 @@
 Keras accepts only Google's own mnist.npz in its cache (it checks the file's SHA-256) and
 otherwise downloads it. After `grader data`, a student's `python student_template.py` should
 run the lesson with no network, so `grader data` installs a one-line .pth file into the
-environment's site-packages that imports this module at interpreter start-up. It imports
-nothing heavy: it waits for keras' MNIST module to be imported, then makes its `get_file`
+environment's site-packages, next to a copy of this module under its own name, which the .pth
+imports at interpreter start-up. The copy imports only the standard library (importing the
+`grader` package at start-up would shadow any other copy of it, such as the autograder's own
+source folder): it waits for keras' MNIST module to be imported, then makes its `get_file`
 return the verified copy for mnist.npz (anything else still goes to keras' own `get_file`).
-When the grader or its data store is gone, it does nothing.
+Only then is `grader.datasets` imported, to find the store; when the grader or its data store
+is gone, it does nothing.
 """
 
 import importlib.abc
@@ -17,9 +20,10 @@ from pathlib import Path
 
 KERAS_MNIST_MODULE = "keras.src.datasets.mnist"
 PTH_NAME = "perceptron-grader-keras-offline.pth"
+HOOK_MODULE = "perceptron_grader_keras_offline"  # this file's copy in site-packages
 # One line, run by site.py at start-up: silent if the grader is uninstalled later.
 PTH_LINE = (
-    'import sys; exec("try:\\n    import grader.keras_offline as k; k.install()\\n'
+    f'import sys; exec("try:\\n    import {HOOK_MODULE} as k; k.install()\\n'
     'except Exception:\\n    pass")\n'
 )
 
@@ -76,8 +80,13 @@ def install() -> None:
 
 
 def install_hook() -> Path:
-    """Write the .pth file into this interpreter's site-packages; returns its path."""
-    path = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
-    if not path.exists() or path.read_text() != PTH_LINE:
-        path.write_text(PTH_LINE)
-    return path
+    """Write this module's copy and the .pth file into this interpreter's site-packages;
+    returns the .pth's path."""
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    for path, text in (
+        (site_packages / f"{HOOK_MODULE}.py", Path(__file__).read_text()),
+        (site_packages / PTH_NAME, PTH_LINE),
+    ):
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return site_packages / PTH_NAME

@@ -126,7 +126,9 @@ def test_always_equal_object_earns_nothing(context, write_submission):
 
 
 def test_forged_outputs_and_printed_passes_are_ignored(grade, context, write_submission, tmp_path):
-    """Do printed 'passed' lines and results files written by the student change nothing?"""
+    """Do printed 'passed' lines and results files written by the student earn nothing? Files
+    in the working folder are the student's own business; files planted among the grader's
+    records void the run (tampered), with a note that repeats none of the planted names."""
     forged = (
         "import json, pathlib\n"
         "print('All tests passed!')\n"
@@ -137,7 +139,9 @@ def test_forged_outputs_and_printed_passes_are_ignored(grade, context, write_sub
     template = (EXAMPLES_DIRECTORY.parent.parent / "student_template.py").read_text()
     result = grade_source(context, write_submission, "forger", forged + template)
     assert result.total == 0
-    assert result.status is Status.NOT_ATTEMPTED
+    assert result.status is Status.TAMPERED
+    assert "results it did not write" in result.note
+    assert "results.json" not in result.note and "call-0" not in result.note
 
 
 def test_hidden_check_source_read_by_the_student_is_not_shown(context, write_submission):

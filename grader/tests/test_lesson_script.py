@@ -40,6 +40,16 @@ def test_grader_data_lets_keras_load_mnist_offline(shared: Path, tmp_path: Path)
         timeout=300,
     )
     assert "LOADED (60000, 28, 28) (10000, 28, 28) 5" in loaded.stdout, loaded.stderr[-3000:]
+    # The hook imports no `grader` at start-up: that would shadow any other copy of the package
+    # (the autograder runs its own from its source folder, with this same interpreter).
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert "'grader" not in started.stdout and "perceptron_grader" in started.stdout
 
 
 def ranges(stdout: str) -> list[tuple[float, float]]:
