@@ -56,8 +56,9 @@ test-fast: data lint
 	$(BIN)/grader template --check
 	$(BIN)/python -m pytest -m "not slow"
 
+# The slow tier prints its 30 slowest steps: the figures the suite's speed work starts from.
 test: system test-fast
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow --durations=30
 
 # Benchmarks print figures (ratios against the bare cost, measured in the same run); they never
 # fail on time. `bench` rewrites BENCHMARKS.md (about 40 minutes); `bench-quick` is CI's form.
