@@ -147,7 +147,8 @@ def config_path() -> Path:
 
 
 @functools.cache
-def _load(path: Path) -> Config:
+def load_config_file(path: Path) -> Config:
+    """A course configuration read from this file (once per process)."""
     try:
         return Config.model_validate(tomllib.loads(path.read_text()))
     except FileNotFoundError:
@@ -158,4 +159,4 @@ def _load(path: Path) -> Config:
 
 def load_config() -> Config:
     """The course configuration, read once per process."""
-    return _load(config_path())
+    return load_config_file(config_path())

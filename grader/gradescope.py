@@ -13,9 +13,9 @@ from pathlib import Path
 
 from grader.config import (
     CHECKS_DIRECTORY,
-    DEFAULT_CONFIG_PATH,
     SOLUTION_PATH,
     Config,
+    config_path,
 )
 from grader.errors import GraderError
 from grader.release import copy_package, pinned_requirements, release_pyproject
@@ -41,7 +41,7 @@ def autograder_files(config: Config, staging: Path) -> list[Path]:
         name = f"{question_id}.py"
         (staging / "tests" / name).write_bytes((CHECKS_DIRECTORY / name).read_bytes())
     (staging / "assignment").mkdir()
-    (staging / "assignment" / "config.toml").write_bytes(DEFAULT_CONFIG_PATH.read_bytes())
+    (staging / "assignment" / "config.toml").write_bytes(config_path().read_bytes())
     (staging / "assignment" / "solution.py").write_bytes(SOLUTION_PATH.read_bytes())
     return sorted(path.relative_to(staging) for path in staging.rglob("*") if path.is_file())
 

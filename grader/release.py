@@ -17,12 +17,12 @@ from packaging.requirements import Requirement
 from grader.checks import load_questions
 from grader.config import (
     CHECKS_DIRECTORY,
-    DEFAULT_CONFIG_PATH,
     INSTRUCTIONS_PATH,
     REPOSITORY_ROOT,
     STUDENT_README_PATH,
     TEMPLATE_PATH,
     Config,
+    config_path,
 )
 from grader.errors import GraderError
 from grader.grading import save_public_plan
@@ -141,7 +141,7 @@ def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
     _write(out / "README.md", STUDENT_README_PATH.read_text())
     _write(out / "requirements.txt", pinned_requirements())
     _write(out / "pyproject.toml", release_pyproject("student"))
-    _write(out / "assignment" / "config.toml", public_config_text(DEFAULT_CONFIG_PATH.read_text()))
+    _write(out / "assignment" / "config.toml", public_config_text(config_path().read_text()))
     write_public_checks(CHECKS_DIRECTORY, out / "tests", config.question_ids)
     copy_package(out, student_edition=True)
     questions = load_questions(out / "tests", config)

@@ -11,8 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import tomlkit
 
-from grader.config import REPOSITORY_ROOT, load_config
+from grader.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_PATH,
+    REPOSITORY_ROOT,
+    load_config,
+    load_config_file,
+)
 from grader.datasets import FASHION_MNIST, FILES, MNIST, load_mnist_arrays
 from grader.grading import GradingContext, grade_submission, prepare_context
 from grader.records import SubmissionResult
@@ -40,6 +47,27 @@ FAST_MODULES = {
     "test_submissions",
     "test_template",
 }
+
+
+# Tests grade with the course config except for the graded epochs: the suite trains dozens of
+# models, and at 3 epochs the reference still clears both thresholds by the calibration margins
+# at the grading seed (measured: accuracy 0.9758, recall on fives 0.7489; at 2 epochs the recall
+# was 0.7197, too near the 0.70 floor). Calibration, the one test whose point is the course's
+# own figures, uses `course_context` (assignment/config.toml as shipped). Every process the
+# tests start inherits this config through $GRADER_CONFIG, as an instructor's would.
+TEST_EPOCHS = 3
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if CONFIG_ENV in os.environ:  # the caller chose a config: respect it
+        return
+    document = tomlkit.parse(DEFAULT_CONFIG_PATH.read_text())
+    document["accuracy"]["epochs"] = TEST_EPOCHS  # type: ignore[index]
+    folder = Path(config.rootpath) / ".pytest_cache"
+    folder.mkdir(exist_ok=True)
+    path = folder / "test-config.toml"
+    path.write_text(tomlkit.dumps(document))
+    os.environ[CONFIG_ENV] = str(path)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -117,6 +145,13 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Pat
 def context(tmp_path_factory: pytest.TempPathFactory) -> GradingContext:
     load_mnist_arrays()  # raises DatasetMissing, naming `grader data`, when not installed
     return prepare_context(load_config(), tmp_path_factory.mktemp("batch"))
+
+
+@pytest.fixture(scope="session")
+def course_context(tmp_path_factory: pytest.TempPathFactory) -> GradingContext:
+    """Grading with assignment/config.toml exactly as shipped (the graded epochs included)."""
+    load_mnist_arrays()
+    return prepare_context(load_config_file(DEFAULT_CONFIG_PATH), tmp_path_factory.mktemp("course"))
 
 
 @pytest.fixture(scope="session")

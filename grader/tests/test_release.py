@@ -144,7 +144,7 @@ def test_public_check_files_keep_every_public_case_and_no_hidden_one(tmp_path):
 # ---- The public config -------------------------------------------------------------------
 
 
-def test_public_config_lacks_exactly_the_hidden_settings(tmp_path):
+def test_public_config_lacks_exactly_the_hidden_settings(tmp_path, monkeypatch):
     full = load_config()
     assert full.missing_hidden() == []
     text = public_config_text((CHECKS_DIRECTORY.parent / "assignment/config.toml").read_text())
@@ -155,12 +155,9 @@ def test_public_config_lacks_exactly_the_hidden_settings(tmp_path):
     assert "# Points per question" in text  # comments survive
     path = tmp_path / "config.toml"
     path.write_text(text)
-    os.environ["GRADER_CONFIG"] = str(path)
-    try:
-        with pytest.raises(GraderError, match="student release"):
-            load_config().require_hidden()
-    finally:
-        del os.environ["GRADER_CONFIG"]
+    monkeypatch.setenv("GRADER_CONFIG", str(path))
+    with pytest.raises(GraderError, match="student release"):
+        load_config().require_hidden()
 
 
 # ---- The release folder ------------------------------------------------------------------
