@@ -60,7 +60,22 @@ def loss_name(model: Any) -> str:
     return getattr(loss, "name", None) or type(loss).__name__
 
 
+def model_input(model: Any, images: np.ndarray) -> np.ndarray:
+    """Images laid out as the model takes them: a model over flattened pixels, shape (None,
+    784), gets each 28x28 image as 784 numbers, just as the student's own pipeline feeds it."""
+    shape = getattr(model, "input_shape", None)
+    if not isinstance(shape, tuple) or len(images) == 0:
+        return images
+    trailing = shape[1:]
+    if None in trailing or trailing == images.shape[1:]:
+        return images
+    if int(np.prod(trailing)) != images[0].size:
+        return images  # a real mismatch: the model's own error will say so
+    return images.reshape((len(images), *trailing))
+
+
 def outputs(model: Any, inputs: np.ndarray) -> np.ndarray:
+    inputs = model_input(model, np.asarray(inputs))
     return np.asarray(model.predict(inputs, verbose=0), dtype=np.float64)
 
 

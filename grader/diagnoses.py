@@ -45,6 +45,7 @@ KINDS = {
         Kind("wrong_compile", "Compiled with the wrong loss or optimizer"),
         Kind("activation_in_add", "Passed the activation to model.add()"),
         Kind("missing_sigmoid", "Outputs not squashed into [0, 1]"),
+        Kind("constant_output", "Outputs the same value for every image"),
         Kind("no_validation", "train() does not validate or return the History"),
         Kind("constant_predictor", "Model answers 'not five' for everything"),
         Kind("low_accuracy", "Accuracy below the threshold"),
@@ -90,6 +91,15 @@ def missing_sigmoid(low: float, high: float) -> Diagnosis:
         f"build_perceptron('sigmoid') produced outputs from {low:.3g} to {high:.3g}; "
         "expected every output in [0, 1]. Pass the activation to the Dense layer: "
         "Dense(1, activation=activation).",
+    )
+
+
+def constant_output(value: float) -> Diagnosis:
+    return diagnosis(
+        "constant_output",
+        f"build_perceptron('sigmoid') gave {value:.3g} for every image: its output does not "
+        "depend on the pixels. A softmax over one unit always gives 1 (it divides the unit by "
+        "itself); one 'five or not' unit needs activation='sigmoid'.",
     )
 
 

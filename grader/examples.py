@@ -19,6 +19,8 @@ class Mistake:
     by: str
     # What grading must find: {question id: diagnosis code}; other questions get full points.
     fails: dict[str, str]
+    # Further (replace, by) pairs, for a mistake that takes more than one change to write.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 DENSE = "keras.layers.Dense(1, activation=activation),"
@@ -43,14 +45,14 @@ MISTAKES = (
         "One unit per digit: the 10-class model of the follow-up project.",
         DENSE,
         "keras.layers.Dense(10, activation=activation),",
-        {"perceptron": "ten_units", "sigmoid": "ten_units", "accuracy": "raised"},
+        {"perceptron": "ten_units", "accuracy": "raised"},
     ),
     Mistake(
         "hidden_layer",
         "An extra hidden layer: more than a perceptron.",
         DENSE,
         'keras.layers.Dense(16, activation="relu"),\n            ' + DENSE,
-        {"perceptron": "hidden_layer", "sigmoid": "wrong_parameter_count"},
+        {"perceptron": "hidden_layer"},
     ),
     Mistake(
         "wrong_labels",
@@ -58,6 +60,25 @@ MISTAKES = (
         'return (digits == TARGET_DIGIT).astype("float32")',
         'return digits.astype("float32")',
         {"labels": "wrong_labels", "accuracy": "low_accuracy"},
+    ),
+    Mistake(
+        "softmax_one_unit",
+        "A softmax on the one output unit: always 1, whatever the image.",
+        DENSE,
+        'keras.layers.Dense(1, activation="softmax"),',
+        # build_perceptron() is no longer linear, the 'sigmoid' model answers 1 for everything,
+        # and so the trained model calls every image a five.
+        {"perceptron": "wrong_result", "sigmoid": "constant_output", "accuracy": "low_accuracy"},
+    ),
+    Mistake(
+        "flattening_normalize",
+        "normalize flattens each image to 784 numbers, and the model takes them so.",
+        'return images.astype("float32") / 255',
+        'return images.reshape(len(images), -1).astype("float32") / 255',
+        # Flattening is the normalize question's to judge, once: the model over flattened
+        # pixels is still a perceptron, and the pipeline is judged end to end as it feeds it.
+        {"normalize": "wrong_result"},
+        also=(("keras.Input(shape=IMAGE_SHAPE),", "keras.Input(shape=(784,)),"),),
     ),
     Mistake(
         "activation_in_add",
@@ -93,10 +114,12 @@ def strip_markers(solution: str) -> str:
 
 def render_mistake(solution: str, mistake: Mistake) -> str:
     source = strip_markers(solution)
-    if source.count(mistake.replace) < 1:
-        raise ValueError(f"{mistake.name}: the solution no longer contains {mistake.replace!r}")
     header = f"# Example submission with a typical mistake: {mistake.description}\n"
-    return header + source.replace(mistake.replace, mistake.by, 1)
+    for replace, by in ((mistake.replace, mistake.by), *mistake.also):
+        if replace not in source:
+            raise ValueError(f"{mistake.name}: the solution no longer contains {replace!r}")
+        source = source.replace(replace, by, 1)
+    return header + source
 
 
 def example_files(solution_path: Path) -> dict[str, str]:

@@ -149,4 +149,8 @@ def heldout_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
     """Accuracy and recall on fives of the trained model on MNIST's test images."""
     images, digits = heldout_set()
     scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
+    # Laid out as the student's normalize lays out the validation images (flattened, say).
+    layout = np.shape(pipeline.validation_inputs)[1:]
+    if layout and int(np.prod(layout)) == scaled[0].size:
+        scaled = scaled.reshape((len(scaled), *layout))
     return _metrics(_five_predictions(pipeline.model, scaled), digits)

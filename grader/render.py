@@ -1,13 +1,16 @@
 """Render result records: terminal feedback, CSV gradebook, Gradescope results.json.
 
-What a student sees of a hidden case is its name and whether it passed, nothing more; and any
-text that crosses to a student is scrubbed of lines of the check files, in case a submission
-managed to read them and echo them in an exception message.
+What a student sees of a hidden case is its name, whether it passed and, when it failed, the
+public kind of the mistake (a diagnosis title, or which of their functions raised which
+exception), never its inputs, thresholds or message. Any text that crosses to a student is
+scrubbed of lines of the check files, in case a submission managed to read them and echo them
+in an exception message.
 """
 
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from grader.diagnoses import KINDS
 from grader.records import CaseResult, Outcome, Status, SubmissionResult
 from grader.text import capped, csv_cell, file_id, note, printable
 
@@ -65,10 +69,26 @@ def format_points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# How grader.checks words an exception raised by a student's function.
+STUDENT_RAISED = re.compile(r"([A-Za-z_]\w{0,60})\(\) raised ([A-Za-z_][\w.]{0,80})")
+
+
+def hidden_message(case: CaseResult) -> str:
+    """Pass or fail and, for a failure, what kind of mistake: as a TA would answer "why?"
+    about a test they may not show. Function and exception names are the student's own."""
+    if case.outcome is Outcome.PASSED:
+        return "Hidden check passed."
+    raised = STUDENT_RAISED.match(case.message) if case.diagnosis == "raised" else None
+    if raised:
+        return f"Hidden check failed: your {raised[1]}() raised {raised[2]}."
+    kind = KINDS.get(case.diagnosis or "")
+    return f"Hidden check failed: {kind.title.lower()}." if kind else "Hidden check failed."
+
+
 def student_message(case: CaseResult, redact: Redactor) -> str:
-    """What the student may read about a case: nothing but pass/fail when it is hidden."""
+    """What the student may read about a case: only `hidden_message` when it is hidden."""
     if case.hidden:
-        return "Hidden check passed." if case.outcome is Outcome.PASSED else "Hidden check failed."
+        return hidden_message(case)
     return redact(note(case.message))
 
 

@@ -27,11 +27,14 @@ def _expect_learned(metrics):
 @test_case(name="accuracy: your trained model beats the baseline on the validation images")
 def test_validation_accuracy(normalize, is_five, build_perceptron, train):
     pipeline = train_pipeline(normalize, is_five, build_perceptron, train, epochs=SETTINGS.epochs)
-    curve = getattr(pipeline.history, "history", {}).get("val_accuracy")
+    # Keras logs val_loss whenever fit() validates, whatever metrics the student chose to log:
+    # the accuracy itself is measured below from the model's own predictions.
+    logged = getattr(pipeline.history, "history", None)
+    curve = logged.get("val_loss") if isinstance(logged, dict) else None
     assert curve, diagnoses.diagnosis(
         "no_validation",
-        "train's History has no val_accuracy; expected model.fit(..., "
-        "validation_data=(x_val, y_val)) with metrics=['accuracy'], and its History returned.",
+        "train's History has no validation loss (val_loss) for any epoch: expected "
+        "model.fit(..., validation_data=(x_val, y_val)), and the History it gives returned.",
     )
     assert len(curve) == SETTINGS.epochs, diagnoses.diagnosis(
         "no_validation",

@@ -114,7 +114,7 @@ def assert_hidden_cases_say_nothing(results: dict, visibility: str = "after_publ
     assert hidden, "the hidden cases should be listed"
     for test in hidden:
         assert test["visibility"] == visibility
-        assert test["output"] in HIDDEN_OUTPUTS
+        assert test["output"] in HIDDEN_OUTPUTS or test["output"].startswith("Hidden check failed:")
     for test in results["tests"]:
         if test["name"] not in hidden_names():
             assert test["visibility"] == "visible"

@@ -14,6 +14,7 @@ from grader.render import (
     Redactor,
     gradebook_csv,
     gradescope_results,
+    hidden_message,
     print_feedback,
     print_gradebook,
     write_outputs,
@@ -179,3 +180,32 @@ def test_gradebook_table_shows_brackets_as_text():
     print_gradebook([result("[bold]eve", Status.ERROR, "ValueError: [/]")], QUESTION_IDS, console)
     text = console.export_text()
     assert "[bold]eve" in text and "ValueError: [/]" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "diagnosis", "shown"),
+    [
+        (HIDDEN_MESSAGE, None, "Hidden check failed."),
+        (HIDDEN_MESSAGE, "low_accuracy", "Hidden check failed: accuracy below the threshold."),
+        (
+            "normalize() raised ValueError at line 12 of your file (x.reshape(9)): cannot "
+            "reshape array of size 7840000 into shape (9,)",
+            "raised",
+            "Hidden check failed: your normalize() raised ValueError.",
+        ),
+        ("the check could not use your results (ValueError: 0.965)", "raised", None),
+    ],
+)
+def test_a_failed_hidden_case_says_what_kind_of_mistake_and_nothing_of_its_inputs(
+    message, diagnosis, shown
+):
+    """Does a failed hidden case name the mistake's public kind (or which function raised
+    which exception) while its message, inputs and figures stay out of what students read?"""
+    failed = case("accuracy", "held-out", 1, Outcome.FAILED, hidden=True, message=message)
+    failed = failed.model_copy(update={"diagnosis": diagnosis})
+    text = hidden_message(failed)
+    if shown is not None:
+        assert text == shown
+    assert text.startswith("Hidden check failed")
+    for secret in ("0.4117647", "(3, 7)", "7840000", "line 12", "0.965", "reshape"):
+        assert secret not in text
