@@ -1,4 +1,4 @@
-"""A batch mixing the hostile corpus (grader/tests/corpus/) with 20 honest submissions produces
+"""A batch mixing the hostile corpus (grader/tests/corpus/) with 13 honest submissions produces
 the complete, correct gradebook, and leaves the machine as it found it."""
 
 import csv
@@ -26,7 +26,7 @@ BASES = {
     "_reference": EXAMPLES_DIRECTORY / "reference.py",
     "_no_sigmoid": EXAMPLES_DIRECTORY / "no_sigmoid.py",
 }
-HONEST_COPIES = 12  # reference copies; with the 7 examples and the template, 20 honest rows
+HONEST_COPIES = 3  # reference copies; with the 9 examples and the template, 13 honest rows
 LISTENER_PORT = 47811  # the port 20_network_template.py tries to reach
 SECRET = "corpus-secret-7f3a9c"
 MARKERS = [Path("/tmp/corpus-pickle-marker"), Path("/tmp/corpus-lambda-marker")]
