@@ -350,7 +350,7 @@ def grade_batch(
             row = contents.rows.get(journal_key(submission, settings))
             # A grader error is ours to fix: a rerun retries it instead of keeping it.
             if row is not None and row.status is not Status.GRADER_ERROR:
-                rows[submission.name] = row.model_copy(update={"source": str(submission.path)})
+                rows[submission.name] = row.model_copy(update={"source": submission.source})
             else:
                 pending.append(submission)
         reused = len(rows)
@@ -413,8 +413,9 @@ def print_summary(report: BatchReport, console: Console) -> None:
     for status in Status:
         if counts[status]:
             table.add_row(status.value, str(counts[status]))
-    if results:
-        totals = [result.total for result in results]
+    current = [result for result in results if result.status is not Status.SUPERSEDED]
+    if current:
+        totals = [result.total for result in current]
         table.add_row(
             "mean score",
             f"{format_points(statistics.fmean(totals))} of "

@@ -70,7 +70,13 @@ def check(
 
 @app.command(hidden=not STAFF_EDITION)
 def grade(
-    paths: Annotated[list[Path], typer.Argument(help="Submission files or folders of them.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Submission files, folders of them, or an LMS download (Canvas, Moodle or "
+            "Gradescope export; folder or zip)."
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Folder for grades.csv and results/.")],
     timeout: Annotated[
         float | None, typer.Option(help="Seconds per submission (default: from the config).")

@@ -325,7 +325,7 @@ def score(
     )
     return SubmissionResult(
         submission=submission.name,
-        source=text.display_name(str(submission.path)),
+        source=submission.source,
         sha256=submission.sha256,
         status=status,
         note=text.note(note),
@@ -359,7 +359,7 @@ def _unscored(
     )
     return SubmissionResult(
         submission=submission.name,
-        source=text.display_name(str(submission.path)),
+        source=submission.source,
         sha256=submission.sha256,
         status=status,
         note=text.note(note),
@@ -381,6 +381,9 @@ def grader_error_result(
 
 def grade_submission(submission: Submission, context: GradingContext) -> SubmissionResult:
     """Exactly one result, whatever the submission does; our own failures say they are ours."""
+    if submission.superseded_by is not None:
+        note = f"Superseded by {submission.superseded_by}, the same student's later submission."
+        return _unscored(submission, context, Status.SUPERSEDED, note)
     if submission.problem is not None:
         note = submission.problem[:1].upper() + submission.problem[1:] + "."
         return _unscored(submission, context, Status.INVALID, note)

@@ -14,6 +14,8 @@ class Status(StrEnum):
     MEMORY = "memory"
     NOT_ATTEMPTED = "not_attempted"
     INVALID = "invalid"
+    # An older submission of a student whose later one (named in the note) is graded instead.
+    SUPERSEDED = "superseded"
     # The run's records were not all written by the grader's own calls: the row earns nothing.
     TAMPERED = "tampered"
     GRADER_ERROR = "grader_error"

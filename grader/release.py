@@ -38,6 +38,7 @@ STAFF_MODULES = frozenset(
         "calibrate.py",
         "examples.py",
         "gradescope.py",
+        "lms.py",
         "publish.py",
         "release.py",
         "report.py",

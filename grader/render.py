@@ -133,10 +133,11 @@ def print_gradebook(
 
 
 def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> str:
-    """One row per submission: points per question, total, max, status and a note."""
+    """One row per submission: points per question, total, max, status, a note and the file
+    it was graded from (for an LMS download, the name the download gave it)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", *question_ids, "total", "max", "status", "note"])
+    writer.writerow(["submission", *question_ids, "total", "max", "status", "note", "source"])
     for result in results:
         points = {question.id: format_points(question.points) for question in result.questions}
         writer.writerow(
@@ -147,6 +148,7 @@ def gradebook_csv(results: list[SubmissionResult], question_ids: list[str]) -> s
                 format_points(result.max_points),
                 csv_cell(result.status.value),
                 csv_cell(note(row_note(result))),
+                csv_cell(result.source),
             ]
         )
     return buffer.getvalue()

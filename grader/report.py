@@ -42,8 +42,9 @@ TIMING_BINS = 24
 LOG_TIMING_RATIO = 20  # a log time axis when the slowest took 20 times the fastest
 
 # Statuses that ran to the end; every other one is listed with its note.
-FINISHED = {Status.OK.value, Status.NOT_ATTEMPTED.value}
-UNSCORED = {Status.GRADER_ERROR.value}
+FINISHED = {Status.OK.value, Status.NOT_ATTEMPTED.value, Status.SUPERSEDED.value}
+# Rows left out of the class's scores: our own failures, and older submissions graded again later.
+UNSCORED = {Status.GRADER_ERROR.value, Status.SUPERSEDED.value}
 
 # One colour per status, the same in every plot and table; new statuses get FALLBACK_COLORS.
 STATUS_COLORS = {
@@ -54,6 +55,7 @@ STATUS_COLORS = {
     "memory": "#6a1b9a",
     "invalid": "#795548",
     "tampered": "#212121",
+    "superseded": "#b0bec5",
     "grader_error": "#ad1457",
 }
 FALLBACK_COLORS = ["#00838f", "#283593", "#827717", "#4e342e", "#37474f"]

@@ -1,17 +1,23 @@
 """Find the submissions in the paths an instructor gives, and refuse what cannot be graded.
 
 A submission is `NAME.py`, or a folder `NAME/` holding `student_template.py`. Anything else in a
-folder of submissions still gets a row: status `invalid`, with a note saying why.
+folder of submissions still gets a row: status `invalid`, with a note saying why. A folder or zip
+downloaded from Canvas, Moodle or Gradescope gives one row per student (grader/lms.py).
 """
 
+import dataclasses
 import hashlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
 from grader.text import display_name
+
+if TYPE_CHECKING:
+    from grader import lms
 
 SUBMISSION_FILE = "student_template.py"
 MAX_SUBMISSION_BYTES = 1_000_000
@@ -23,6 +29,13 @@ class Submission:
     path: Path
     sha256: str
     problem: str | None = None  # why it cannot be graded, if it cannot
+    original: str | None = None  # its name in an LMS download, when it came from one
+    superseded_by: str | None = None  # the same student's later submission, graded instead
+
+    @property
+    def source(self) -> str:
+        """Where it came from, as the gradebook names it."""
+        return display_name(self.original or str(self.path))
 
 
 def _read(path: Path) -> tuple[bytes | None, str | None]:
@@ -102,7 +115,50 @@ def _other_submissions(folder: Path) -> list[str]:
     return others
 
 
-def discover(paths: list[Path], skipped: list[str] | None = None) -> list[Submission]:
+def _from_zip(submission: Submission, oversized: dict[Path, str]) -> Submission:
+    problem = oversized.get(submission.path)
+    return dataclasses.replace(submission, problem=problem) if problem else submission
+
+
+def _from_download(resolved: "lms.Resolved", origin: str) -> Submission:
+    entry = resolved.entry
+    found = submission_at(entry.path, resolved.name)
+    original = f"{origin}{entry.original}"
+    return dataclasses.replace(found, original=original, superseded_by=resolved.superseded_by)
+
+
+def _folder(
+    path: Path,
+    skipped: list[str] | None,
+    origin: str = "",
+    oversized: dict[Path, str] | None = None,
+) -> list[Submission]:
+    """A class folder: an LMS download's students, then every other entry as its own row."""
+    from grader import lms  # staff-only (a student release checks single files)
+
+    intake = lms.read_download(path)
+    if skipped is not None:
+        skipped.extend(intake.skipped)
+        skipped.extend(
+            f"Skipped {display_name(str(entry))}: a hidden entry, not a submission "
+            "(rename it without the leading dot to grade it)."
+            for entry in sorted(path.iterdir())
+            if entry.name.startswith(".") and entry.name != lms.GRADESCOPE_METADATA
+        )
+    found = [_from_download(resolved, origin) for resolved in lms.resolve(intake.entries)]
+    for entry in intake.rest:
+        submission = submission_at(entry, entry.name if entry.is_dir() else None)
+        if origin:
+            submission = dataclasses.replace(
+                submission, original=f"{origin}{entry.relative_to(path)}"
+            )
+        found.append(submission)
+    return [_from_zip(submission, oversized or {}) for submission in found]
+
+
+def discover(
+    paths: list[Path], skipped: list[str] | None = None, workspace: Path | None = None
+) -> list[Submission]:
     """Every submission under the given paths, sorted by name; unreadable entries included.
 
     Hidden entries of a class folder (.DS_Store, .ipynb_checkpoints) get no row; each is named in
@@ -111,11 +167,23 @@ def discover(paths: list[Path], skipped: list[str] | None = None) -> list[Submis
     A folder holding student_template.py is one submission, unless it also holds other
     submissions (NAME.py files, or folders with their own student_template.py): that is
     ambiguous, and refused with how to say which was meant, never graded as one row.
+
+    A zip (an LMS download, or any zip of submissions) is extracted into `workspace` first.
     """
     found: list[Submission] = []
-    for path in paths:
+    for number, path in enumerate(paths):
         if path.is_symlink():
             found.append(submission_at(path))
+        elif path.is_file() and path.suffix.lower() == ".zip":
+            from grader import lms
+
+            if workspace is None:
+                raise GraderError(f"{display_name(str(path))} is a zip: unpack it first.")
+            extracted = lms.extract_zip(path, workspace / f"zip-{number}")
+            if skipped is not None:
+                skipped.extend(extracted.skipped)
+            origin = f"{display_name(path.name)}:"
+            found.extend(_folder(extracted.folder, skipped, origin, extracted.oversized))
         elif path.is_dir() and (path / SUBMISSION_FILE).exists():
             others = _other_submissions(path)
             if others:
@@ -128,17 +196,7 @@ def discover(paths: list[Path], skipped: list[str] | None = None) -> list[Submis
                 )
             found.append(submission_at(path))
         elif path.is_dir():
-            entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
-            if skipped is not None:
-                skipped.extend(
-                    f"Skipped {display_name(str(entry))}: a hidden entry, not a submission "
-                    "(rename it without the leading dot to grade it)."
-                    for entry in sorted(path.iterdir())
-                    if entry.name.startswith(".")
-                )
-            found.extend(
-                submission_at(entry, entry.name if entry.is_dir() else None) for entry in entries
-            )
+            found.extend(_folder(path, skipped))
         else:
             found.append(submission_at(path))
     return sorted(found, key=lambda submission: submission.name)

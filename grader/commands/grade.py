@@ -45,6 +45,20 @@ def main(
     shard: str | None = None,
 ) -> int:
     """Exit status 1 when any row is a grader error (our fault); 130 when interrupted; else 0."""
+    # Zips (LMS downloads) are unpacked here for as long as their submissions are graded.
+    with tempfile.TemporaryDirectory(prefix="grader-intake-") as intake:
+        return _grade(paths, out, timeout, workers, console, shard, Path(intake))
+
+
+def _grade(
+    paths: list[Path],
+    out: Path,
+    timeout: float | None,
+    workers: int | None,
+    console: Console,
+    shard: str | None,
+    intake: Path,
+) -> int:
     config = load_config()
     if timeout is not None:
         config = config.model_copy(
@@ -52,7 +66,7 @@ def main(
         )
     workers = workers or default_workers()
     skipped: list[str] = []
-    submissions = discover(paths, skipped)
+    submissions = discover(paths, skipped, intake)
     for line in skipped:
         console.print(line, highlight=False, markup=False)
     if shard is not None:

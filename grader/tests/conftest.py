@@ -37,6 +37,7 @@ FAST_MODULES = {
     "test_datasets",
     "test_equivalents",
     "test_intake_output",
+    "test_lms",
     "test_load_content",
     "test_models",
     "test_render",

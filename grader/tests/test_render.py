@@ -97,9 +97,10 @@ def test_gradebook_csv_has_one_row_per_result():
     """Does grades.csv have the header and one row per result, points without trailing zeros?"""
     broken = result("bob", Status.ERROR, "SyntaxError while importing the file (line 3)")
     rows = list(csv.reader(io.StringIO(gradebook_csv([result(), broken], QUESTION_IDS))))
-    assert rows[0] == ["submission", "load", "normalize", "total", "max", "status", "note"]
-    assert rows[1] == ["alice", "1.5", "0.25", "1.75", "3.25", "ok", ""]
-    assert rows[2][0] == "bob" and rows[2][5:] == ["error", broken.note]
+    header = ["submission", "load", "normalize", "total", "max", "status", "note", "source"]
+    assert rows[0] == header
+    assert rows[1] == ["alice", "1.5", "0.25", "1.75", "3.25", "ok", "", "alice.py"]
+    assert rows[2][0] == "bob" and rows[2][5:] == ["error", broken.note, "bob.py"]
     assert len(rows) == 3
 
 
