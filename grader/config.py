@@ -1,8 +1,10 @@
 """The course configuration (assignment/config.toml) as typed, immutable records."""
 
+import contextlib
 import functools
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +60,9 @@ HIDDEN: dict = {"hidden": True}
 
 class AccuracySettings(_Section):
     epochs: PositiveInt
+    # The student's self-check (`grader check`) trains this many epochs instead (the public
+    # validation floor holds at that budget); absent, it trains `epochs` like grading.
+    check_epochs: PositiveInt | None = None
     threshold: float | None = Field(None, gt=0, lt=1, json_schema_extra=HIDDEN)
     recall_floor: float | None = Field(None, ge=0, le=1, json_schema_extra=HIDDEN)
     validation_floor: float = Field(gt=0, lt=1)
@@ -104,6 +109,13 @@ class Config(_Section):
     @property
     def max_points(self) -> float:
         return sum(question.points for question in self.questions.values())
+
+    def for_self_check(self) -> "Config":
+        """This config with the self-check's training budget in place of grading's."""
+        epochs = self.accuracy.check_epochs or self.accuracy.epochs
+        return self.model_copy(
+            update={"accuracy": self.accuracy.model_copy(update={"epochs": epochs})}
+        )
 
     def missing_hidden(self) -> list[str]:
         """Hidden settings this config lacks, as dotted keys: empty for a course's full config."""
@@ -157,6 +169,22 @@ def load_config_file(path: Path) -> Config:
         raise GraderError(f"The course config {path} is invalid: {error}") from None
 
 
+_active: list[Config] = []  # a config put in place of the file's (see `active_config`)
+
+
+@contextlib.contextmanager
+def active_config(config: Config) -> Iterator[Config]:
+    """Within the block, load_config() answers this config: the check files read their
+    settings through it, so a changed budget (the self-check's epochs) reaches them too."""
+    _active.append(config)
+    try:
+        yield config
+    finally:
+        _active.pop()
+
+
 def load_config() -> Config:
-    """The course configuration, read once per process."""
+    """The course configuration, read once per process (or the one made active)."""
+    if _active:
+        return _active[-1]
     return load_config_file(config_path())

@@ -4,8 +4,12 @@ Each step is a small function over immutable records. The student's code only ev
 `run_submission`'s child process; everything here is the trusted side.
 """
 
+import contextlib
 import hashlib
 import importlib.util
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,7 +117,7 @@ def prepare_context(
         config.require_hidden()
     questions = load_questions(checks_directory, config, public_only=public_only)
     if SOLUTION_PATH.exists():
-        plan, arrays = build_plan(questions, load_reference(), config.grading.seed)
+        plan, arrays = cached_plan(questions, config)
     elif public_only:
         plan, arrays = load_public_plan(questions)
     else:
@@ -134,6 +138,64 @@ def prepare_context(
     mnist_view = work_directory / "sandbox-mnist.npz"
     np.savez(mnist_view, **sandbox_view())
     return GradingContext(config, questions, plan, arrays, work_directory, mnist_view)
+
+
+# ---- The plan, recorded once per checks, reference, config and grader ----------------------
+
+PLAN_CACHE = "plans"
+PLAN_CACHE_KEPT = 8  # the most recent plans kept; older ones are removed
+
+
+def plan_key(questions: list[Question], config: Config) -> str:
+    """What a recorded plan depends on: the cases (files and which of them run), the reference
+    solution, the config and the grader's own source."""
+    digest = hashlib.sha256(checks_digest(questions).encode())
+    for question in questions:
+        digest.update(b"\0".join(case.name.encode() for case in question.cases) + b"\1")
+    digest.update(SOLUTION_PATH.read_bytes() + b"\2" + config.model_dump_json().encode())
+    package = Path(grader.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\3" + path.read_bytes())
+    return digest.hexdigest()[:40]
+
+
+def cached_plan(questions: list[Question], config: Config) -> tuple[Plan, dict[str, np.ndarray]]:
+    """The reference's plan, recorded (which imports Keras, some seconds) only when nothing it
+    depends on was recorded before; kept in the data store, beside the datasets."""
+    from grader.datasets import data_home
+
+    folder = data_home() / PLAN_CACHE / plan_key(questions, config)
+    try:
+        plan = Plan.model_validate_json((folder / "plan.json").read_text())
+        with np.load(folder / "plan.npz", allow_pickle=False) as saved:
+            return plan, {name: saved[name] for name in saved.files}
+    except Exception:  # not recorded yet, or damaged: record it again, in its place
+        shutil.rmtree(folder, ignore_errors=True)
+    plan, arrays = build_plan(questions, load_reference(), config.grading.seed)
+    # A read-only store only means the plan is recorded again next time.
+    with contextlib.suppress(OSError):
+        _store_plan(folder, plan, arrays)
+    return plan, arrays
+
+
+def _store_plan(folder: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    try:
+        np.savez(partial / "plan.npz", **arrays)
+        (partial / "plan.json").write_text(plan.model_dump_json())
+        # Atomic: readers see a whole plan or none. It fails when another process stored the
+        # same plan first, which is as good.
+        with contextlib.suppress(OSError):
+            partial.rename(folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    recorded = sorted(
+        (entry for entry in folder.parent.iterdir() if not entry.name.startswith(".")),
+        key=lambda entry: entry.stat().st_mtime,
+    )
+    for stale in recorded[:-PLAN_CACHE_KEPT]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def checks_digest(questions: list[Question]) -> str:
@@ -379,6 +441,14 @@ def grader_error_result(
     return result.model_copy(update={"seconds": round(seconds, 2)})
 
 
+def import_keras_meanwhile() -> threading.Thread:
+    """Import Keras in the background: judging needs it, and the few seconds its import takes
+    pass while the sandboxed child runs instead of after it."""
+    thread = threading.Thread(target=importlib.import_module, args=("keras",), daemon=True)
+    thread.start()
+    return thread
+
+
 def grade_submission(submission: Submission, context: GradingContext) -> SubmissionResult:
     """Exactly one result, whatever the submission does; our own failures say they are ours."""
     if submission.superseded_by is not None:
@@ -389,9 +459,11 @@ def grade_submission(submission: Submission, context: GradingContext) -> Submiss
         return _unscored(submission, context, Status.INVALID, note)
     started = time.perf_counter()
     try:
+        keras_import = import_keras_meanwhile()
         run = run_submission(
             submission.path, context.plan_directory, context.mnist_view, context.sandbox
         )
+        keras_import.join()
         return score(submission, run, evaluate(run, context), context)
     except Exception as error:  # a bug of ours: never the student's fault
         return grader_error_result(submission, context, error, time.perf_counter() - started)

@@ -22,6 +22,7 @@ from grader.config import (
     STUDENT_README_PATH,
     TEMPLATE_PATH,
     Config,
+    active_config,
     config_path,
 )
 from grader.errors import GraderError
@@ -145,11 +146,13 @@ def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
     _write(out / "assignment" / "config.toml", public_config_text(config_path().read_text()))
     write_public_checks(CHECKS_DIRECTORY, out / "tests", config.question_ids)
     copy_package(out, student_edition=True)
-    questions = load_questions(out / "tests", config)
-    leaked = [case.name for question in questions for case in question.cases if case.hidden]
-    if leaked:
-        raise GraderError(f"Hidden cases survived into the release: {leaked}")
-    save_public_plan(questions, config.grading.seed, out / "assignment")
+    # Recorded with the self-check's budget, the one `grader check` trains with.
+    with active_config(config.for_self_check()) as checking:
+        questions = load_questions(out / "tests", checking)
+        leaked = [case.name for question in questions for case in question.cases if case.hidden]
+        if leaked:
+            raise GraderError(f"Hidden cases survived into the release: {leaked}")
+        save_public_plan(questions, checking.grading.seed, out / "assignment")
     return sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
 
 

@@ -45,7 +45,7 @@ def test_validation_accuracy(normalize, is_five, build_perceptron, train):
     _expect_learned(metrics)
     assert metrics.accuracy >= SETTINGS.validation_floor, diagnoses.diagnosis(
         "low_accuracy",
-        f"After {SETTINGS.epochs} epochs your model scores {metrics.accuracy:.4f} on the "
+        f"After {SETTINGS.epochs} epoch(s) your model scores {metrics.accuracy:.4f} on the "
         f"validation images; expected at least {SETTINGS.validation_floor} (never answering "
         f"'five' scores {metrics.baseline:.4f}). Print the model's outputs: are the pixels "
         "scaled and is there a sigmoid?",

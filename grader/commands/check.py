@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.config import load_config
+from grader.config import active_config, load_config
 from grader.grading import grade_submission, prepare_context
 from grader.records import Outcome
 from grader.render import Redactor, format_points, print_feedback
@@ -15,7 +15,7 @@ from grader.submissions import submission_at
 
 def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
     """Exit status 0 only when every public case (of the `only` questions, if given) passed."""
-    config = load_config()
+    config = load_config().for_self_check()
     if only:
         console.print(
             f"Checking {file} on {', '.join(only)} only"
@@ -23,7 +23,11 @@ def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
         )
     else:
         console.print(f"Checking {file} against the public checks (this trains your model once)...")
-    with tempfile.TemporaryDirectory(prefix="grader-check-") as work, warnings.catch_warnings():
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-check-") as work,
+        warnings.catch_warnings(),
+        active_config(config),
+    ):
         # A student checking their own code on their own machine needs no isolation notes.
         warnings.simplefilter("ignore", RuntimeWarning)
         context = prepare_context(config, Path(work), public_only=True, only=only)

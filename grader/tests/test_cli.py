@@ -46,6 +46,16 @@ def test_check_shows_public_diagnosis_only():
     assert "never sees" not in completed.stdout  # the hidden accuracy case is not run
 
 
+def test_check_trains_the_self_check_budget_and_still_catches_the_missing_sigmoid():
+    """Does `grader check` train the config's check_epochs (not grading's epochs), and does
+    the lesson's first bug still fail the public accuracy case at that budget?"""
+    settings = load_config().accuracy
+    assert settings.check_epochs is not None and settings.check_epochs < settings.epochs
+    completed = grader("check", str(EXAMPLES_DIRECTORY / "no_sigmoid.py"), "--only", "accuracy")
+    assert completed.returncode == 1
+    assert f"After {settings.check_epochs} epoch(s) your model scores" in completed.stdout
+
+
 def test_grade_writes_one_row_per_submission(tmp_path):
     """Does `grader grade` on a folder write grades.csv and results/ with a row for every entry?"""
     folder = tmp_path / "class"
