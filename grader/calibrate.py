@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.config import SOLUTION_PATH, Config
+from grader.config import SOLUTION_PATH, Config, active_config
 from grader.examples import MISTAKES, strip_markers
 from grader.exercise import HeldoutMetrics, heldout_metrics, train_pipeline
 from grader.grading import GradingContext
@@ -53,7 +53,8 @@ def measure(context: GradingContext, submission: Path, seed: int) -> HeldoutMetr
     index = plan_index(context.plan.calls, context.plan_arrays)
     replayer = Replayer(index, run.report.calls, run.report.arrays, f"run ended: {run.ending}")
     functions = [replayer.function(name) for name in PIPELINE]
-    return heldout_metrics(train_pipeline(*functions, epochs=context.config.accuracy.epochs))
+    with active_config(context.config):
+        return heldout_metrics(train_pipeline(*functions, epochs=context.config.accuracy.epochs))
 
 
 def judge(variant: str, seed: int, metrics: HeldoutMetrics, config: Config) -> Measurement:

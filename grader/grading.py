@@ -29,6 +29,7 @@ from grader.config import (
     PUBLIC_PLAN_JSON,
     SOLUTION_PATH,
     Config,
+    active_config,
 )
 from grader.errors import GraderError
 from grader.exercise import PLANNING_STAND_INS, sandbox_view
@@ -115,13 +116,16 @@ def prepare_context(
     """
     if not public_only:
         config.require_hidden()
-    questions = load_questions(checks_directory, config, public_only=public_only)
-    if SOLUTION_PATH.exists():
-        plan, arrays = cached_plan(questions, config)
-    elif public_only:
-        plan, arrays = load_public_plan(questions)
-    else:
-        raise GraderError(f"No reference solution at {SOLUTION_PATH}: grading needs it.")
+    # The check files read their settings through load_config(): they must see this config
+    # (a calibration's, a self-check's budget), not whichever file the process started with.
+    with active_config(config):
+        questions = load_questions(checks_directory, config, public_only=public_only)
+        if SOLUTION_PATH.exists():
+            plan, arrays = cached_plan(questions, config)
+        elif public_only:
+            plan, arrays = load_public_plan(questions)
+        else:
+            raise GraderError(f"No reference solution at {SOLUTION_PATH}: grading needs it.")
     if only:
         unknown = [q for q in only if q not in config.question_ids]
         if unknown:
@@ -273,10 +277,11 @@ def evaluate(run: SandboxRun, context: GradingContext) -> list[CaseResult]:
         for name in context.plan.functions
     }
     results = []
-    for question in context.questions:
-        for case in question.cases:
-            keras.utils.set_random_seed(context.config.grading.seed)
-            results.append(run_case(case, functions))
+    with active_config(context.config):  # cases that read settings as they run see this one
+        for question in context.questions:
+            for case in question.cases:
+                keras.utils.set_random_seed(context.config.grading.seed)
+                results.append(run_case(case, functions))
     return shown_once(results)
 
 
