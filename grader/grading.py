@@ -5,6 +5,7 @@ Each step is a small function over immutable records. The student's code only ev
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib.util
 import shutil
@@ -41,6 +42,7 @@ from grader.sandbox import (
     MEMORY_ERRORS,
     SandboxRun,
     SandboxSettings,
+    read_report,
     run_submission,
 )
 from grader.submissions import Submission
@@ -305,6 +307,40 @@ def shown_once(cases: list[CaseResult]) -> list[CaseResult]:
     return collapsed
 
 
+def early_answers(
+    context: GradingContext, shown: set[str]
+) -> Callable[[Path], list[QuestionResult]]:
+    """For a watcher of run_submission: given the records folder, the questions whose every
+    call is now recorded, judged on the records so far, so that the self-check can print them
+    before training ends. Questions in `shown` are skipped, and added once answered. Only the
+    run's final reading counts for the result."""
+    needs = {q.id: {call.id for call in context.plan.only([q.id]).calls} for q in context.questions}
+
+    def answered(records: Path) -> list[QuestionResult]:
+        present = {
+            int(path.name[5:-5])
+            for path in records.glob("call-*.json")
+            if path.name[5:-5].isdigit()
+        }
+        ready = [
+            question
+            for question in context.questions
+            if question.id not in shown and needs[question.id] <= present
+        ]
+        if not ready or not (records / "import.json").exists():
+            return []
+        wanted = set().union(*(needs[question.id] for question in ready))
+        run = SandboxRun("finished", 0, 0.0, "", read_report(records, wanted), "", 0)
+        cases = evaluate(run, dataclasses.replace(context, questions=ready))
+        shown.update(question.id for question in ready)
+        return [
+            QuestionResult(id=q.id, cases=tuple(c for c in cases if c.question == q.id))
+            for q in ready
+        ]
+
+    return answered
+
+
 # ---- Scoring -----------------------------------------------------------------------------
 
 
@@ -454,8 +490,14 @@ def import_keras_meanwhile() -> threading.Thread:
     return thread
 
 
-def grade_submission(submission: Submission, context: GradingContext) -> SubmissionResult:
-    """Exactly one result, whatever the submission does; our own failures say they are ours."""
+def grade_submission(
+    submission: Submission,
+    context: GradingContext,
+    watch: Callable[[Path], None] | None = None,
+) -> SubmissionResult:
+    """Exactly one result, whatever the submission does; our own failures say they are ours.
+
+    `watch` sees the records folder while the child runs (see sandbox.run_submission)."""
     if submission.superseded_by is not None:
         note = f"Superseded by {submission.superseded_by}, the same student's later submission."
         return _unscored(submission, context, Status.SUPERSEDED, note)
@@ -466,7 +508,7 @@ def grade_submission(submission: Submission, context: GradingContext) -> Submiss
     try:
         keras_import = import_keras_meanwhile()
         run = run_submission(
-            submission.path, context.plan_directory, context.mnist_view, context.sandbox
+            submission.path, context.plan_directory, context.mnist_view, context.sandbox, watch
         )
         keras_import.join()
         return score(submission, run, evaluate(run, context), context)

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.diagnoses import KINDS
-from grader.records import CaseResult, Outcome, Status, SubmissionResult
+from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.text import capped, csv_cell, file_id, note, printable
 
 TERMINAL_NOTE_CHARACTERS = 300
@@ -95,23 +95,37 @@ def student_message(case: CaseResult, redact: Redactor) -> str:
 # ---- Terminal ----------------------------------------------------------------------------
 
 
-def print_feedback(
-    result: SubmissionResult, redact: Redactor, console: Console, total_label: str = "Total"
-) -> None:
-    """The self-check report: every case with its verdict and, when it failed, why."""
+def print_status(result: SubmissionResult, redact: Redactor, console: Console) -> None:
+    """The submission's name, how its run ended, and the note saying why."""
     # Names and messages are text, not markup: "[batch, 784]" must show, "[/]" must not crash.
     console.print(f"[bold]{escape(printable(result.submission))}[/]  status: {result.status}")
     if result.note:
         console.print(f"  {escape(redact(note(result.note)))}")
-    for question in result.questions:
-        earned = f"{format_points(question.points)}/{format_points(question.max_points)}"
-        console.print(f"\n[bold]{escape(question.id)}[/]  {earned}")
-        for case in question.cases:
-            console.print(f"  {MARKS[case.outcome]}  {escape(case.name)}", highlight=False)
-            if case.outcome is not Outcome.PASSED and case.message:
-                console.print(f"      {escape(student_message(case, redact))}", highlight=False)
+
+
+def print_question(question: QuestionResult, redact: Redactor, console: Console) -> None:
+    """One question: its points, every case with its verdict and, when it failed, why."""
+    earned = f"{format_points(question.points)}/{format_points(question.max_points)}"
+    console.print(f"\n[bold]{escape(question.id)}[/]  {earned}")
+    for case in question.cases:
+        console.print(f"  {MARKS[case.outcome]}  {escape(case.name)}", highlight=False)
+        if case.outcome is not Outcome.PASSED and case.message:
+            console.print(f"      {escape(student_message(case, redact))}", highlight=False)
+
+
+def print_total(result: SubmissionResult, console: Console, total_label: str = "Total") -> None:
     total = f"{format_points(result.total)}/{format_points(result.max_points)}"
     console.print(f"\n[bold]{total_label}: {total}[/]")
+
+
+def print_feedback(
+    result: SubmissionResult, redact: Redactor, console: Console, total_label: str = "Total"
+) -> None:
+    """The self-check report: every case with its verdict and, when it failed, why."""
+    print_status(result, redact, console)
+    for question in result.questions:
+        print_question(question, redact, console)
+    print_total(result, console, total_label)
 
 
 def print_gradebook(

@@ -40,6 +40,7 @@ import threading
 import time
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -518,10 +519,22 @@ def _give_to(job: Path, uid: int) -> None:
             os.chown(os.path.join(folder, name), uid, uid)
 
 
+# How often a watcher (the self-check's streamed answers) looks at the records so far.
+WATCH_INTERVAL_SECONDS = 0.25
+
+
 def run_submission(
-    submission: Path, plan_directory: Path, mnist_view: Path, settings: SandboxSettings
+    submission: Path,
+    plan_directory: Path,
+    mnist_view: Path,
+    settings: SandboxSettings,
+    watch: Callable[[Path], None] | None = None,
 ) -> SandboxRun:
-    """Run the child on one submission; its job directory is removed afterwards."""
+    """Run the child on one submission; its job directory is removed afterwards.
+
+    `watch`, when given, is called with the records folder every WATCH_INTERVAL_SECONDS while
+    the child runs: for showing answers early, never for judging (the run's own reading of
+    the records at the end is what counts). Its failures are ignored."""
     tier, notes = select_tier(settings.tier)
     _warn_once(notes)
     # The plan's call numbers from our own copy: the job's copy is the submission's to change.
@@ -534,7 +547,7 @@ def run_submission(
             environment = _environment(job, settings.threads, token)
             if uid is not None:
                 _give_to(job, uid)
-            return _run(job, tier, uid, token, environment, settings, planned)
+            return _run(job, tier, uid, token, environment, settings, planned, watch)
     finally:
         shutil.rmtree(job, ignore_errors=True)
 
@@ -547,6 +560,7 @@ def _run(
     environment: dict[str, str],
     settings: SandboxSettings,
     planned: set[int] | None = None,
+    watch: Callable[[Path], None] | None = None,
 ) -> SandboxRun:
     read_end, write_end = os.pipe()
     started = time.perf_counter()
@@ -568,7 +582,7 @@ def _run(
     output = _CappedOutput(read_end, settings.max_output_bytes)
     ending: Literal["finished", "timeout", "crashed"]
     try:
-        exit_code: int | None = process.wait(timeout=settings.timeout_seconds)
+        exit_code: int | None = _wait(process, started + settings.timeout_seconds, job, watch)
         ending = "finished" if exit_code == 0 else "crashed"
     except subprocess.TimeoutExpired:
         exit_code, ending = None, "timeout"
@@ -584,6 +598,23 @@ def _run(
         ending = "timeout"  # the CPU-time limit: a timeout in all but name
     report = read_report(job / "out", planned)
     return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total)
+
+
+def _wait(
+    process: subprocess.Popen, deadline: float, job: Path, watch: Callable[[Path], None] | None
+) -> int:
+    """The child's exit code; TimeoutExpired at the deadline. A watcher looks meanwhile."""
+    if watch is None:
+        return process.wait(timeout=max(0.0, deadline - time.perf_counter()))
+    while True:
+        remaining = deadline - time.perf_counter()
+        try:
+            return process.wait(timeout=max(0.0, min(WATCH_INTERVAL_SECONDS, remaining)))
+        except subprocess.TimeoutExpired:
+            if remaining <= WATCH_INTERVAL_SECONDS:
+                raise
+        with contextlib.suppress(Exception):  # showing early is a courtesy, never a verdict
+            watch(job / "out")
 
 
 # ---- Reading what the child wrote --------------------------------------------------------

@@ -7,22 +7,24 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.config import active_config, load_config
-from grader.grading import grade_submission, prepare_context
+from grader.grading import early_answers, grade_submission, prepare_context
 from grader.records import Outcome
-from grader.render import Redactor, format_points, print_feedback
+from grader.render import Redactor, format_points, print_question, print_status, print_total
 from grader.submissions import submission_at
 
 
 def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
     """Exit status 0 only when every public case (of the `only` questions, if given) passed."""
     config = load_config().for_self_check()
+    training = f" (this trains your model for {config.accuracy.epochs} epoch(s))"
     if only:
         console.print(
             f"Checking {file} on {', '.join(only)} only"
-            + (" (this trains your model once)..." if "accuracy" in only else "...")
+            + (training if "accuracy" in only else "")
+            + "..."
         )
     else:
-        console.print(f"Checking {file} against the public checks (this trains your model once)...")
+        console.print(f"Checking {file} against the public checks{training}...")
     with (
         tempfile.TemporaryDirectory(prefix="grader-check-") as work,
         warnings.catch_warnings(),
@@ -31,8 +33,22 @@ def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
         # A student checking their own code on their own machine needs no isolation notes.
         warnings.simplefilter("ignore", RuntimeWarning)
         context = prepare_context(config, Path(work), public_only=True, only=only)
-        result = grade_submission(submission_at(file), context)
-    print_feedback(result, Redactor([q.path for q in context.questions]), console, "Public checks")
+        redact = Redactor([q.path for q in context.questions])
+        # Answers that need no training print as soon as their calls are recorded.
+        shown: set[str] = set()
+        answered = early_answers(context, shown)
+
+        def watch(records: Path) -> None:
+            for question in answered(records):
+                print_question(question, redact, console)
+
+        result = grade_submission(submission_at(file), context, watch)
+    for question in result.questions:
+        if question.id not in shown:
+            print_question(question, redact, console)
+    console.print()
+    print_status(result, redact, console)
+    print_total(result, console, "Public checks")
     hidden_points = config.max_points - result.max_points
     if only:
         pass  # the rest of the points are in questions not checked this time

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH, load_config
 from grader.tests.test_release import public_total_line
@@ -143,3 +144,36 @@ def test_check_only_refuses_an_unknown_question():
     completed = grader("check", str(TEMPLATE_PATH), "--only", "normalise")
     assert completed.returncode == 2
     assert "No question 'normalise'; the questions are load, normalize" in completed.stdout
+
+
+def test_full_check_prints_answers_that_need_no_training_before_training_ends(tmp_path):
+    """In a full `grader check`, do the questions that need no training print while train() is
+    still running (here it sleeps 40 s before fitting), the accuracy question only after?"""
+    source = (EXAMPLES_DIRECTORY / "reference.py").read_text()
+    slow = tmp_path / "student_template.py"
+    slow.write_text(
+        source
+        + "\n\n_fit = train\n\n\ndef train(model, x_train, y_train, x_val, y_val, epochs=EPOCHS):\n"
+        + "    import time\n    time.sleep(40)\n"
+        + "    return _fit(model, x_train, y_train, x_val, y_val, epochs=epochs)\n"
+    )
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "check", str(slow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPOSITORY_ROOT,
+    )
+    seen: dict[str, float] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        for question in load_config().question_ids:
+            if line.startswith(f"{question}  ") and question not in seen:
+                seen[question] = time.monotonic() - started
+    assert process.wait(timeout=600) == 0
+    ended = time.monotonic() - started
+    early = [q for q in ("load", "normalize", "labels", "perceptron", "sigmoid") if q in seen]
+    assert early == ["load", "normalize", "labels", "perceptron", "sigmoid"], seen
+    assert max(seen[q] for q in early) < seen["accuracy"] - 30, seen
+    assert seen["accuracy"] <= ended
