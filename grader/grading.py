@@ -315,6 +315,7 @@ def early_answers(
     before training ends. Questions in `shown` are skipped, and added once answered. Only the
     run's final reading counts for the result."""
     needs = {q.id: {call.id for call in context.plan.only([q.id]).calls} for q in context.questions}
+    tried = set(shown)
 
     def answered(records: Path) -> list[QuestionResult]:
         present = {
@@ -325,11 +326,12 @@ def early_answers(
         ready = [
             question
             for question in context.questions
-            if question.id not in shown and needs[question.id] <= present
+            if question.id not in tried and needs[question.id] <= present
         ]
         if not ready or not (records / "import.json").exists():
             return []
         wanted = set().union(*(needs[question.id] for question in ready))
+        tried.update(question.id for question in ready)  # once: on failure, they show at the end
         run = SandboxRun("finished", 0, 0.0, "", read_report(records, wanted), "", 0)
         cases = evaluate(run, dataclasses.replace(context, questions=ready))
         shown.update(question.id for question in ready)
