@@ -67,6 +67,7 @@ def tree_rss(root: int) -> int:
 class Measured:
     seconds: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
+    firsts: list[float] = field(default_factory=list)  # when the first answer was printed
 
     @property
     def median(self) -> float:
@@ -77,8 +78,11 @@ class Measured:
         return max(self.peaks) / 1e9
 
 
-def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS of one command; raises if it fails."""
+def run_measured(
+    command: list[str], env: dict[str, str], cwd: Path, first: str | None = None
+) -> tuple[float, int, float | None]:
+    """Wall seconds, peak tree RSS and when a line starting with `first` was printed (None
+    when not asked or never printed) of one command; raises if it fails."""
     started = time.perf_counter()
     process = subprocess.Popen(
         command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -93,14 +97,21 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> tuple[fl
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    output, _ = process.communicate()
+    lines, seen = [], None
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if first is not None and seen is None and line.startswith(first):
+            seen = time.perf_counter() - started
+    process.wait()
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
     if process.returncode != 0:
         shown = " ".join(command)
+        output = "".join(lines)
         raise SystemExit(f"benchmark failed ({process.returncode}): {shown}\n{output[-3000:]}")
-    return seconds, peak
+    return seconds, peak, seen
 
 
 @dataclass
@@ -110,6 +121,7 @@ class Scenario:
     env: dict[str, str]
     note: str = ""
     items: int = 1  # submissions it grades, for throughput
+    first: str | None = None  # the start of the line that is its first answer
 
 
 def write_config(path: Path, train_size: int | None, epochs: int | None) -> Path:
@@ -225,7 +237,13 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
             env,
             "import Keras and build the model",
         ),
-        Scenario("grader check", lambda r: [grader, "check", str(submission)], env),
+        Scenario(
+            "grader check",
+            lambda r: [grader, "check", str(submission)],
+            env,
+            f"trains {int(graded['accuracy'].get('check_epochs', graded_epochs))} epoch(s)",
+            first="load  ",  # the first question's block: answers stream from here on
+        ),
         Scenario(
             "grader grade (1 worker)",
             lambda r: [
@@ -277,9 +295,13 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
     }
     for repeat in range(repeats):
         for scenario, measured in results.values():
-            seconds, peak = run_measured(scenario.command(repeat), scenario.env, work)
+            seconds, peak, first = run_measured(
+                scenario.command(repeat), scenario.env, work, scenario.first
+            )
             measured.seconds.append(seconds)
             measured.peaks.append(peak)
+            if first is not None:
+                measured.firsts.append(first)
             print(f"  [{repeat + 1}/{repeats}] {scenario.name}: {seconds:.1f} s", flush=True)
 
     # Growth: seconds per submission with batch size (2 workers), and one grade by epochs.
@@ -288,7 +310,7 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
     by_size = {}
     for size in growth_sizes:
         folder = make_batch(work / f"growth-{size}", size)
-        seconds, _ = run_measured(
+        seconds, _, _ = run_measured(
             [grader, "grade", str(folder), "--workers", "2", "--out", str(work / f"gs-{size}")],
             env,
             work,
@@ -298,7 +320,7 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
     for count in growth_epochs:
         config_e = write_config(work / f"config-{count}.toml", train_size, count)
         env_e = {**base_env, "GRADER_CONFIG": str(config_e)}
-        seconds, _ = run_measured(
+        seconds, _, _ = run_measured(
             [
                 grader,
                 "grade",
@@ -368,10 +390,23 @@ def render(report: dict, command: str, repeats: int) -> str:
     if "stock otter run" in results:
         otter = results["stock otter run"][1].median
         versus_otter = [f"- grader grade vs stock otter run: {grade / otter:.2f}x"]
+    check = results["grader check"][1]
+    first_answer = []
+    if check.firsts:
+        first = statistics.median(check.firsts)
+        floor = ""
+        if "keras floor" in results:
+            keras = results["keras floor"][1].median
+            floor = f" (the Keras floor + {first - keras:.1f} s)"
+        first_answer = [
+            f"- grader check, first answer printed (the questions that need no training): "
+            f"{first:.1f} s{floor}"
+        ]
     lines += [
         "",
         *versus_otter,
-        f"- grader check vs bare: {results['grader check'][1].median / bare:.2f}x",
+        f"- grader check vs bare: {check.median / bare:.2f}x",
+        *first_answer,
         f"- batch throughput, 2 workers vs 1: {one / two:.2f}x",
         "",
     ]
