@@ -7,6 +7,7 @@ scrubbed of lines of the check files, in case a submission managed to read them 
 in an exception message.
 """
 
+import builtins
 import csv
 import io
 import json
@@ -69,6 +70,14 @@ def format_points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# Exceptions a hidden case's message may name: Python's own and the ones Keras and TensorFlow
+# raise for shapes and memory.
+KNOWN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+) | {"InvalidArgumentError", "ResourceExhaustedError", "UnimplementedError", "InternalError"}
+
 # How grader.checks words an exception raised by a student's function.
 STUDENT_RAISED = re.compile(r"([A-Za-z_]\w{0,60})\(\) raised ([A-Za-z_][\w.]{0,80})")
 
@@ -80,7 +89,10 @@ def hidden_message(case: CaseResult) -> str:
         return "Hidden check passed."
     raised = STUDENT_RAISED.match(case.message) if case.diagnosis == "raised" else None
     if raised:
-        return f"Hidden check failed: your {raised[1]}() raised {raised[2]}."
+        # Only exception names that are not the student's own: a class the submission made up
+        # could carry a hidden input out in its name.
+        kind = raised[2] if raised[2] in KNOWN_EXCEPTIONS else "an exception"
+        return f"Hidden check failed: your {raised[1]}() raised {kind}."
     kind = KINDS.get(case.diagnosis or "")
     return f"Hidden check failed: {kind.title.lower()}." if kind else "Hidden check failed."
 

@@ -195,6 +195,11 @@ def test_gradebook_table_shows_brackets_as_text():
             "Hidden check failed: your normalize() raised ValueError.",
         ),
         ("the check could not use your results (ValueError: 0.965)", "raised", None),
+        (
+            "normalize() raised Leak_0_0_17_255 at line 3 of your file (raise ...): ...",
+            "raised",
+            "Hidden check failed: your normalize() raised an exception.",
+        ),
     ],
 )
 def test_a_failed_hidden_case_says_what_kind_of_mistake_and_nothing_of_its_inputs(
@@ -208,5 +213,5 @@ def test_a_failed_hidden_case_says_what_kind_of_mistake_and_nothing_of_its_input
     if shown is not None:
         assert text == shown
     assert text.startswith("Hidden check failed")
-    for secret in ("0.4117647", "(3, 7)", "7840000", "line 12", "0.965", "reshape"):
+    for secret in ("0.4117647", "(3, 7)", "7840000", "line 12", "0.965", "reshape", "Leak"):
         assert secret not in text
