@@ -49,6 +49,7 @@ import numpy as np
 from pydantic import ValidationError
 
 import grader
+from grader.cgroup import MemoryGroup
 from grader.protocol import ARRAY_KINDS, CallRecord, ImportRecord, Plan
 
 SUBMISSION_NAME = "student_template.py"
@@ -97,6 +98,9 @@ class SandboxSettings:
     max_file_bytes: int = MAX_FILE_BYTES
     threads: int = 2
     tier: str = "auto"  # "auto" (strongest available), or one of TIERS; GRADER_SANDBOX wins
+    # memory_bytes also bounds the whole run (all its processes and files) where a memory
+    # cgroup can be made (grader/cgroup.py)
+    memory_group: bool = True
 
     @property
     def cpu_limit(self) -> int:
@@ -129,6 +133,8 @@ class SandboxRun:
     report: ChildReport = field(repr=False)
     tier: str = ""
     output_bytes: int = 0  # everything the child printed, kept or not
+    # The run's memory cgroup killed a process for going over the submission's budget.
+    oom_killed: bool = False
 
     @property
     def memory_exhausted(self) -> bool:
@@ -138,6 +144,8 @@ class SandboxRun:
         raised = [report.imported.raised] if report.imported else []
         raised += [call.raised for call in report.calls.values()]
         if any(error is not None and error.type in MEMORY_ERRORS for error in raised):
+            return True
+        if self.oom_killed and self.ending != "finished":
             return True
         return self.ending == "crashed" and any(m in self.output for m in MEMORY_MARKERS)
 
@@ -326,7 +334,15 @@ def select_tier(requested: str = "auto") -> tuple[str, list[str]]:
 def describe_sandbox(requested: str = "auto") -> str:
     """One line for the CLI: the tier in use and what is missing for stronger ones."""
     chosen, notes = select_tier(requested)
-    return "; ".join([f"sandbox: {chosen}", *notes])
+    return "; ".join([f"sandbox: {chosen}", *notes, _memory_budget_note()])
+
+
+def _memory_budget_note() -> str:
+    probe = MemoryGroup.create(1 << 30, f"probe-{secrets.token_hex(4)}")
+    if probe is None:
+        return "memory limited per process only (no memory cgroup can be made here)"
+    probe.close()
+    return f"memory limited per submission (cgroup v{probe.version})"
 
 
 def _warn_once(notes: list[str]) -> None:
@@ -562,11 +578,15 @@ def _run(
     planned: set[int] | None = None,
     watch: Callable[[Path], None] | None = None,
 ) -> SandboxRun:
+    # One budget for everything the run holds (its processes, its /tmp, its files), where the
+    # machine lets the grader make memory cgroups; RLIMIT_DATA still bounds each process.
+    group = MemoryGroup.create(settings.memory_bytes, token) if settings.memory_group else None
+    command = _wrap(tier, job, uid, _child_command(job))
     read_end, write_end = os.pipe()
     started = time.perf_counter()
     try:
         process = subprocess.Popen(
-            _wrap(tier, job, uid, _child_command(job)),
+            group.wrap(command) if group else command,
             cwd=job,
             env=environment,
             stdin=subprocess.DEVNULL,
@@ -576,6 +596,8 @@ def _run(
         )
     except BaseException:
         os.close(read_end)
+        if group:
+            group.close()
         raise
     finally:
         os.close(write_end)
@@ -592,12 +614,15 @@ def _run(
         if uid is not None:
             _kill_uid(uid)
         _kill_token(token)
+        oom_killed = group.oom_killed() if group else False
+        if group:
+            group.close()
     seconds = time.perf_counter() - started
     text = output.finish()
     if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         ending = "timeout"  # the CPU-time limit: a timeout in all but name
     report = read_report(job / "out", planned)
-    return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total)
+    return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total, oom_killed)
 
 
 def _wait(

@@ -211,6 +211,46 @@ def test_memory_bomb_is_a_memory_row(tier, quick_context, write_submission):
     assert result.total == 0
 
 
+# Each process and each file below the per-process limit; together well over the budget.
+SPREAD_OUT_MEMORY = """
+import os, time
+def hold(megabytes):
+    block = bytearray(megabytes << 20)
+    for offset in range(0, len(block), 4096):
+        block[offset] = 1
+    return block
+with open("/tmp/filler", "wb") as filler:
+    for _ in range(400):
+        filler.write(b"x" * (1 << 20))
+for _ in range(3):
+    if os.fork() == 0:
+        kept = hold(500)
+        time.sleep(60)
+        os._exit(0)
+kept = hold(500)
+time.sleep(60)
+"""
+
+
+def test_memory_spread_over_processes_and_tmp_counts_as_one_budget(
+    tier, quick_context, write_submission
+):
+    """Do four processes of 500 MB and 400 MB in /tmp (each under the per-process limit, 2.4 GB
+    together) end as a `memory` row against a 1 GiB budget, not as a timeout or an ok row?"""
+    probe = sandbox.MemoryGroup.create(1 << 20, f"probe-{time.monotonic_ns()}")
+    assert probe is not None, "no memory cgroup can be made here (root, cgroup v1 or v2)"
+    probe.close()
+    grading = quick_context.config.grading.model_copy(update={"memory_megabytes": 1024})
+    config = quick_context.config.model_copy(update={"grading": grading})
+    context = dataclasses.replace(quick_context, config=config)
+    started = time.monotonic()
+    result = grade_source(context, write_submission, "spread_out", SPREAD_OUT_MEMORY)
+    assert result.status is Status.MEMORY, (result.status, result.note)
+    assert "1024 MB" in result.note
+    assert time.monotonic() - started < 50, "the budget should end it long before its sleeps"
+    assert leftovers() == [], "processes outlived the run"
+
+
 def test_output_flood_is_capped(tier, shorter_context, write_submission):
     """Does `while True: print("x" * 10**6)` end as a timeout row with its output capped?"""
     source = 'while True:\n    print("x" * 10**6)\n'
