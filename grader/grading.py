@@ -34,10 +34,12 @@ from grader.config import (
 )
 from grader.errors import GraderError
 from grader.exercise import PLANNING_STAND_INS, sandbox_view
-from grader.protocol import Plan, RaisedError, StoredPlan
+from grader.protocol import HIDDEN_ARRAYS, HIDDEN_PLAN, Plan, RaisedError, StoredPlan
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
 from grader.sandbox import (
+    CHILD_ARRAYS,
+    CHILD_PLAN,
     MAX_REPORT_BYTES,
     MEMORY_ERRORS,
     SandboxRun,
@@ -94,12 +96,14 @@ def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> t
     for question in questions:
         recorder.question = question.id
         for case in question.cases:
+            recorder.public = not case.hidden
             keras.utils.set_random_seed(seed)
             run_case(case, functions)  # outcomes do not matter here: training is stood in for
     plan = Plan(
         calls=tuple(recorder.calls),
         functions=student_functions(questions),
         questions={q: tuple(calls) for q, calls in recorder.by_question.items()},
+        hidden=tuple(c.id for c in recorder.calls if c.id not in recorder.public_calls),
     )
     return plan, recorder.arrays
 
@@ -141,6 +145,7 @@ def prepare_context(
     work_directory.mkdir(parents=True, exist_ok=True)
     (work_directory / "plan.json").write_text(plan.model_dump_json())
     np.savez(work_directory / "plan.npz", **arrays)
+    write_child_plans(work_directory, plan, arrays)
     mnist_view = work_directory / "sandbox-mnist.npz"
     np.savez(mnist_view, **sandbox_view())
     return GradingContext(config, questions, plan, arrays, work_directory, mnist_view)
@@ -204,6 +209,19 @@ def _store_plan(folder: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def write_child_plans(directory: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None:
+    """What the child gets: the public calls and their inputs at the start, the hidden calls
+    and theirs (when there are any) only after the public ones are recorded."""
+    public, hidden = plan.split()
+    public_names = public.array_names()
+    (directory / CHILD_PLAN).write_text(public.model_dump_json())
+    np.savez(directory / CHILD_ARRAYS, **{n: a for n, a in arrays.items() if n in public_names})
+    if hidden.calls:
+        names = hidden.array_names() - public_names
+        (directory / HIDDEN_PLAN).write_text(hidden.model_dump_json())
+        np.savez(directory / HIDDEN_ARRAYS, **{n: a for n, a in arrays.items() if n in names})
+
+
 def checks_digest(questions: list[Question]) -> str:
     """Identifies the check files a plan was recorded from."""
     digest = hashlib.sha256()
@@ -255,7 +273,7 @@ def _missing_function(name: str) -> Callable[..., Any]:
 def first_unrecorded_call(run: SandboxRun, plan: Plan) -> str | None:
     """The function the child was in when it stopped, if it stopped early."""
     missing = set(run.report.imported.missing) if run.report.imported else set()
-    for call in plan.calls:
+    for call in plan.in_order():
         if call.id not in run.report.calls and call.function not in missing:
             return call.function
     return None

@@ -54,6 +54,13 @@ Argument = Annotated[
 ]
 
 
+# The hand-over of the hidden calls (grader.sandbox): the child writes PUBLIC_DONE among its
+# records once the public calls are made; the grader then puts these two in the job folder.
+PUBLIC_DONE = "public-done.json"
+HIDDEN_PLAN = "hidden-plan.json"
+HIDDEN_ARRAYS = "hidden-plan.npz"
+
+
 class PlannedCall(_Record):
     id: int
     function: str
@@ -68,6 +75,42 @@ class Plan(_Record):
     # The calls each question's cases make (ids into `calls`), so one question can be checked
     # alone (`grader check --only`): empty in plans recorded before it was kept.
     questions: dict[str, tuple[int, ...]] = {}
+    # Calls only hidden cases make. The child gets them, and their inputs, only once every
+    # other call has been made and recorded (grader.sandbox): nothing the submission learns
+    # of a hidden input can reach what a student reads of a public case.
+    hidden: tuple[int, ...] = ()
+    # In the child's first part of a split plan: more calls follow once the grader hands them
+    # over (after the child marks the public part done).
+    pending: bool = False
+
+    def in_order(self) -> tuple[PlannedCall, ...]:
+        """The calls in the order the child makes them: every public call, then the hidden."""
+        hidden = set(self.hidden)
+        public = tuple(call for call in self.calls if call.id not in hidden)
+        return public + tuple(call for call in self.calls if call.id in hidden)
+
+    def split(self) -> tuple["Plan", "Plan"]:
+        """The child's two parts: the public calls (pending when hidden ones follow), and the
+        hidden calls alone."""
+        hidden = set(self.hidden)
+        public = Plan(
+            calls=tuple(call for call in self.calls if call.id not in hidden),
+            functions=self.functions,
+            pending=bool(hidden),
+        )
+        rest = Plan(
+            calls=tuple(call for call in self.calls if call.id in hidden),
+            functions=self.functions,
+        )
+        return public, rest
+
+    def array_names(self) -> set[str]:
+        return {
+            argument.name
+            for call in self.calls
+            for argument in [*call.arguments, *call.keywords.values()]
+            if isinstance(argument, ArrayArgument)
+        }
 
     def only(self, question_ids: list[str]) -> "Plan":
         """The calls the given questions need, with every earlier call their arguments use."""
@@ -85,7 +128,8 @@ class Plan(_Record):
                         changed = True
         calls = tuple(call for call in self.calls if call.id in wanted)
         kept = {q: self.questions[q] for q in question_ids if q in self.questions}
-        return Plan(calls=calls, functions=self.functions, questions=kept)
+        hidden = tuple(number for number in self.hidden if number in wanted)
+        return Plan(calls=calls, functions=self.functions, questions=kept, hidden=hidden)
 
 
 class StoredPlan(_Record):

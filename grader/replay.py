@@ -172,6 +172,8 @@ class PlanRecorder:
         self._tags = _CallTags()
         self.question: str | None = None  # the question whose cases are being recorded
         self.by_question: dict[str, list[int]] = {}
+        self.public = True  # whether the case being recorded is public
+        self.public_calls: set[int] = set()  # calls some public case makes
 
     def function(self, name: str) -> Callable[..., Any]:
         def recorded(*arguments: Any, **keywords: Any) -> Any:
@@ -186,6 +188,8 @@ class PlanRecorder:
                         keywords={k: self._plan_argument(v) for k, v in keywords.items()},
                     )
                 )
+            if self.public:
+                self.public_calls.add(self.index[key])
             if self.question is not None:
                 made = self.by_question.setdefault(self.question, [])
                 if self.index[key] not in made:

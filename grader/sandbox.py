@@ -26,6 +26,7 @@ Isolation tiers, strongest first, detected at run time (GRADER_SANDBOX or the co
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -50,7 +51,15 @@ from pydantic import ValidationError
 
 import grader
 from grader.cgroup import MemoryGroup
-from grader.protocol import ARRAY_KINDS, CallRecord, ImportRecord, Plan
+from grader.protocol import (
+    ARRAY_KINDS,
+    HIDDEN_ARRAYS,
+    HIDDEN_PLAN,
+    PUBLIC_DONE,
+    CallRecord,
+    ImportRecord,
+    Plan,
+)
 
 SUBMISSION_NAME = "student_template.py"
 MAX_RECORD_JSON_BYTES = 20_000_000
@@ -509,8 +518,9 @@ def prepare_job(
 ) -> Path:
     job = Path(tempfile.mkdtemp(prefix="grader-job-"))
     shutil.copyfile(submission, job / SUBMISSION_NAME)
-    shutil.copyfile(plan_directory / "plan.json", job / "plan.json")
-    shutil.copyfile(plan_directory / "plan.npz", job / "plan.npz")
+    # The public part only: the hidden calls follow once the public ones are recorded.
+    shutil.copyfile(plan_directory / CHILD_PLAN, job / "plan.json")
+    shutil.copyfile(plan_directory / CHILD_ARRAYS, job / "plan.npz")
     shutil.copyfile(mnist_view, job / "mnist.npz")
     (job / "out").mkdir()
     limits = settings or SandboxSettings(1, 1, seed)
@@ -538,6 +548,72 @@ def _give_to(job: Path, uid: int) -> None:
 # How often a watcher (the self-check's streamed answers) looks at the records so far.
 WATCH_INTERVAL_SECONDS = 0.25
 
+# A plan directory (grader.grading.prepare_context) holds the whole plan for the parent, and
+# the child's two parts: the public calls, handed over at the start, and the hidden calls,
+# handed over (as HIDDEN_PLAN and HIDDEN_ARRAYS in the job folder) only after the child wrote
+# PUBLIC_DONE. The public records are read at that moment and later versions ignored, so what
+# the submission learns of a hidden input cannot reach what a student reads of a public case.
+CHILD_PLAN = "child-plan.json"
+CHILD_ARRAYS = "child-plan.npz"
+PHASE_INTERVAL_SECONDS = 0.05
+
+
+class _HiddenHandover:
+    """Hands the hidden calls to the child once it marked its public calls done, keeping the
+    public records as they were then."""
+
+    def __init__(self, plan_directory: Path, plan: Plan, uid: int | None) -> None:
+        self.plan_directory = plan_directory
+        self.public = {call.id for call in plan.calls} - set(plan.hidden)
+        self.functions = {call.id: call.function for call in plan.calls}
+        self.uid = uid
+        self.pending = bool(plan.hidden) and (plan_directory / HIDDEN_PLAN).exists()
+        self.snapshot: ChildReport | None = None
+
+    def poll(self, job: Path) -> None:
+        if not self.pending or not (job / "out" / PUBLIC_DONE).exists():
+            return
+        self.pending = False
+        self.snapshot = read_report(job / "out", self.public)
+        for name in (HIDDEN_ARRAYS, HIDDEN_PLAN):  # the JSON last: when it exists, both do
+            partial = job / f".{name}.partial"
+            shutil.copyfile(self.plan_directory / name, partial)
+            if self.uid is not None:
+                os.chown(partial, self.uid, self.uid)
+            partial.rename(job / name)
+
+    def merged(self, final: ChildReport) -> ChildReport:
+        """The final records, with the public calls (and the import) as they were at handover."""
+        if self.snapshot is None:
+            return final
+        forged = final.forged
+        if not self._complete(self.snapshot):  # only the submission marks it done so early
+            forged += ("the public calls were marked done before they were all made",)
+        prefixes = tuple(f"c{number}_" for number in self.public)
+        calls = {n: r for n, r in final.calls.items() if n not in self.public}
+        calls |= self.snapshot.calls
+        arrays = {k: v for k, v in final.arrays.items() if not k.startswith(prefixes)}
+        arrays |= self.snapshot.arrays
+        return dataclasses.replace(
+            final,
+            imported=self.snapshot.imported,
+            calls=calls,
+            arrays=arrays,
+            problems=self.snapshot.problems + final.problems,
+            forged=forged,
+        )
+
+    def _complete(self, snapshot: ChildReport) -> bool:
+        """Had the harness made every public call (of the functions the file defines)?"""
+        if snapshot.imported is None:
+            return False
+        if snapshot.imported.raised is not None:
+            return True  # an import that failed makes no calls, and never hands over
+        missing = set(snapshot.imported.missing)
+        return all(
+            number in snapshot.calls or self.functions[number] in missing for number in self.public
+        )
+
 
 def run_submission(
     submission: Path,
@@ -563,7 +639,8 @@ def run_submission(
             environment = _environment(job, settings.threads, token)
             if uid is not None:
                 _give_to(job, uid)
-            return _run(job, tier, uid, token, environment, settings, planned, watch)
+            handover = _HiddenHandover(plan_directory, plan, uid)
+            return _run(job, tier, uid, token, environment, settings, planned, watch, handover)
     finally:
         shutil.rmtree(job, ignore_errors=True)
 
@@ -577,6 +654,7 @@ def _run(
     settings: SandboxSettings,
     planned: set[int] | None = None,
     watch: Callable[[Path], None] | None = None,
+    handover: "_HiddenHandover | None" = None,
 ) -> SandboxRun:
     # One budget for everything the run holds (its processes, its /tmp, its files), where the
     # machine lets the grader make memory cgroups; RLIMIT_DATA still bounds each process.
@@ -604,7 +682,9 @@ def _run(
     output = _CappedOutput(read_end, settings.max_output_bytes)
     ending: Literal["finished", "timeout", "crashed"]
     try:
-        exit_code: int | None = _wait(process, started + settings.timeout_seconds, job, watch)
+        exit_code: int | None = _wait(
+            process, started + settings.timeout_seconds, job, watch, handover
+        )
         ending = "finished" if exit_code == 0 else "crashed"
     except subprocess.TimeoutExpired:
         exit_code, ending = None, "timeout"
@@ -622,24 +702,36 @@ def _run(
     if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         ending = "timeout"  # the CPU-time limit: a timeout in all but name
     report = read_report(job / "out", planned)
+    if handover is not None:
+        report = handover.merged(report)
     return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total, oom_killed)
 
 
 def _wait(
-    process: subprocess.Popen, deadline: float, job: Path, watch: Callable[[Path], None] | None
+    process: subprocess.Popen,
+    deadline: float,
+    job: Path,
+    watch: Callable[[Path], None] | None,
+    handover: "_HiddenHandover | None" = None,
 ) -> int:
-    """The child's exit code; TimeoutExpired at the deadline. A watcher looks meanwhile."""
-    if watch is None:
+    """The child's exit code; TimeoutExpired at the deadline. Meanwhile the hidden calls are
+    handed over when their time comes, and a watcher looks at the records."""
+    if watch is None and (handover is None or not handover.pending):
         return process.wait(timeout=max(0.0, deadline - time.perf_counter()))
+    watched = 0.0
     while True:
         remaining = deadline - time.perf_counter()
         try:
-            return process.wait(timeout=max(0.0, min(WATCH_INTERVAL_SECONDS, remaining)))
+            return process.wait(timeout=max(0.0, min(PHASE_INTERVAL_SECONDS, remaining)))
         except subprocess.TimeoutExpired:
-            if remaining <= WATCH_INTERVAL_SECONDS:
+            if remaining <= PHASE_INTERVAL_SECONDS:
                 raise
-        with contextlib.suppress(Exception):  # showing early is a courtesy, never a verdict
-            watch(job / "out")
+        if handover is not None:
+            handover.poll(job)
+        if watch is not None and time.perf_counter() - watched >= WATCH_INTERVAL_SECONDS:
+            watched = time.perf_counter()
+            with contextlib.suppress(Exception):  # showing early is a courtesy, never a verdict
+                watch(job / "out")
 
 
 # ---- Reading what the child wrote --------------------------------------------------------
@@ -778,7 +870,7 @@ def _read_call(
 def _expected_names(planned: set[int]) -> set[str]:
     """Every file name the harness may leave in its records folder (grader.protocol)."""
     stems = ["import", *(f"call-{number}" for number in planned)]
-    names = {DONE_NAME}
+    names = {DONE_NAME, PUBLIC_DONE}
     for stem in stems:
         names |= {f"{stem}.json", f"{stem}.npz", f"{stem}.json.partial"}
     return names
@@ -804,7 +896,7 @@ def _forged_entries(directory: Path, planned: set[int]) -> list[str]:
         finished = os.lstat(done).st_ctime_ns
     except OSError:
         return forged  # the harness did not finish (it was stopped, or the process died)
-    for name in sorted(expected - {DONE_NAME}):
+    for name in sorted(expected - {DONE_NAME, PUBLIC_DONE}):
         with contextlib.suppress(OSError):
             if os.lstat(directory / name).st_ctime_ns > finished:
                 forged.append("records written after the grader's calls had finished")

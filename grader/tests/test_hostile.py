@@ -164,3 +164,57 @@ def test_hidden_check_source_read_by_the_student_is_not_shown(context, write_sub
         for line in question.path.read_text().splitlines():
             if len(line.strip()) >= 16:
                 assert line.strip() not in shown
+
+
+# At import: look through every array the job folder holds for the hidden cases' inputs (the
+# 17 unseen images, the 997 unseen digits), and fail every later call if any is there.
+SEEK_HIDDEN_INPUTS = """
+import glob as _glob
+import numpy as _np
+_FOUND = []
+for _path in _glob.glob("**/*.npz", recursive=True):
+    with _np.load(_path) as _arrays:
+        _FOUND += [_arrays[_n].shape for _n in _arrays.files
+                   if _arrays[_n].shape in ((17, 28, 28), (997,))]
+if _FOUND:
+    raise RuntimeError(f"hidden inputs readable at import: {_FOUND}")
+"""
+
+# Claim the public calls are done before they are, to get the hidden inputs early, then put
+# them in a public case's message.
+EARLY_HANDOVER = """
+import os as _os, time as _time
+import numpy as _np
+_open = open
+_open("out/public-done.json", "w").write("{}")
+_LEAK = ""
+for _ in range(100):
+    if _os.path.exists("hidden-plan.npz"):
+        with _np.load("hidden-plan.npz") as _arrays:
+            _LEAK = "LEAKED " + " ".join(str(_arrays[_n].shape) for _n in _arrays.files)
+        break
+    _time.sleep(0.05)
+_honest_normalize = normalize
+def normalize(images):
+    if _LEAK:
+        raise ValueError(_LEAK)
+    return _honest_normalize(images)
+"""
+
+
+def test_hidden_inputs_are_not_in_the_job_while_public_calls_run(grade, write_submission):
+    """Does the job folder hold no hidden case's input at import (they are handed over only once
+    the public calls are recorded), so the reference with this search still earns 12/12?"""
+    result = grade(write_submission("seek_hidden", REFERENCE + SEEK_HIDDEN_INPUTS))
+    assert (result.status, result.total) == (Status.OK, result.max_points), result.note
+
+
+def test_claiming_the_public_calls_done_early_earns_nothing_and_leaks_nothing(
+    grade, write_submission
+):
+    """Does a submission that writes the public-done mark itself, to get the hidden inputs
+    early, end as tampered with no points, and is nothing it learned in any text anyone reads?"""
+    result = grade(write_submission("early_handover", REFERENCE + EARLY_HANDOVER))
+    assert (result.status, result.total) == (Status.TAMPERED, 0), result
+    shown = [result.note] + [case.message for q in result.questions for case in q.cases]
+    assert not any("LEAKED" in text for text in shown), shown
