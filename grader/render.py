@@ -94,7 +94,9 @@ def hidden_message(case: CaseResult) -> str:
         kind = raised[2] if raised[2] in KNOWN_EXCEPTIONS else "an exception"
         return f"Hidden check failed: your {raised[1]}() raised {kind}."
     kind = KINDS.get(case.diagnosis or "")
-    return f"Hidden check failed: {kind.title.lower()}." if kind else "Hidden check failed."
+    if kind is None:
+        return "Hidden check failed."
+    return f"Hidden check failed: {kind.title[:1].lower()}{kind.title[1:]}."
 
 
 def student_message(case: CaseResult, redact: Redactor) -> str:
