@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.keras_errors import explain
 from grader.models import ModelNotRebuilt, rebuild_model
 from grader.protocol import (
     ArrayArgument,
@@ -101,7 +102,9 @@ def replay_exception(function: str, raised: RaisedError) -> StudentRaised:
     error.function = function
     error.frames = raised.frames
     error.type_name = raised.type
-    error.summary = summarize(raised.message)
+    explained = explain(raised.message)
+    summary = summarize(raised.message)
+    error.summary = f"{explained} (Keras said: {summary})" if explained else summary
     return error
 
 

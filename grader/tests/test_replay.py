@@ -356,3 +356,33 @@ def test_one_exception_is_shown_once_and_later_checks_point_to_it():
     assert cases[2].message == (
         "Not run: build_perceptron() raised the error shown for \u201cfirst\u201d."
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        (
+            "Graph execution error:\n\nDetected at node ...\nIncompatible shapes: [32] vs. [32,10]"
+            "\n\t [[{{node compile_loss/mse/sub}}]]",
+            "the model gives 10 numbers per image but each label is one number",
+        ),
+        (
+            "Unrecognized data type: x=[[0.0, 0.1]] (of type <class 'list'>)",
+            "pass numpy arrays",
+        ),
+        (
+            'Input 0 of layer "dense" is incompatible with the layer: expected axis -1 of input '
+            "shape to have value 784, but received input with shape (None, 28, 28)",
+            "the model takes 784 numbers per image but was given inputs of shape (None, 28, 28)",
+        ),
+    ],
+)
+def test_known_keras_errors_reach_the_student_as_a_sentence(message, says):
+    """Is a Keras error a beginner meets said as a TA would, the original line kept after it,
+    and an unknown one left as it was?"""
+    raised = RaisedError(type="InvalidArgumentError", message=message)
+    summary = replay_exception("train", raised).summary
+    assert says in summary, summary
+    assert summary.index(says) < summary.index("(Keras said:")  # the sentence first
+    unknown = RaisedError(type="ValueError", message="something else entirely")
+    assert replay_exception("train", unknown).summary == "something else entirely"

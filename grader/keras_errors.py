@@ -1,0 +1,62 @@
+"""Keras and TensorFlow errors a beginner meets, said as a TA would say them.
+
+Each entry matches the error's text and gives one sentence in the diagnoses' form: what was
+observed, what was expected, what to try. The original error's useful line still follows it,
+so nothing is hidden; an error not in the catalogue is shown as before.
+"""
+
+import re
+from collections.abc import Callable
+
+Explain = Callable[[re.Match[str]], str]
+
+CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
+    (
+        re.compile(
+            r"Incompatible shapes: \[(\d+)\] vs\. \[\1,(\d+)\]|"
+            r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\3\]"
+        ),
+        lambda m: (
+            f"the model gives {m[2] or m[4]} numbers per image but each label is one number. "
+            "A 'five or not' model ends in one unit: Dense(1)."
+        ),
+    ),
+    (
+        re.compile(r"Unrecognized data type: x=|Failed to find data adapter"),
+        lambda m: (
+            "model.fit() was given data it cannot read (a Python list, or another type): pass "
+            "numpy arrays, as normalize and is_five return them."
+        ),
+    ),
+    (
+        re.compile(
+            r"expected axis -1 of input shape to have value (\d+), but received input "
+            r"with shape \(([^)]*)\)"
+        ),
+        lambda m: (
+            f"the model takes {m[1]} numbers per image but was given inputs of shape "
+            f"({m[2]}): start the model with keras.Input(shape=(28, 28)) and Flatten(), or "
+            "give it images laid out as it expects."
+        ),
+    ),
+    (
+        re.compile(
+            r"Arguments `target` and `output` must have the same shape.*?"
+            r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)",
+            re.DOTALL,
+        ),
+        lambda m: (
+            f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): one label "
+            "and one output per image, so the model ends in Dense(1)."
+        ),
+    ),
+)
+
+
+def explain(message: str) -> str | None:
+    """The TA's sentence for a known Keras or TensorFlow error, or None."""
+    for pattern, sentence in CATALOGUE:
+        found = pattern.search(message)
+        if found:
+            return sentence(found)
+    return None
