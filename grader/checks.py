@@ -14,6 +14,7 @@ from typing import Any
 
 from otter.test_files.exception_test import ExceptionTestFile
 
+from grader.check_helpers import collecting_reached, stop_reached
 from grader.config import Config
 from grader.errors import GraderError
 from grader.records import CaseResult, Outcome
@@ -90,6 +91,7 @@ def run_case(case: Case, functions: Mapping[str, Callable[..., Any]]) -> CaseRes
             diagnosis=diagnosis,
         )
 
+    notes, token = collecting_reached()
     try:
         case.function(**{name: functions[name] for name in case.parameters})
     except AssertionError as error:
@@ -107,4 +109,6 @@ def run_case(case: Case, functions: Mapping[str, Callable[..., Any]]) -> CaseRes
     except Exception as error:
         message = f"the check could not use your results ({type(error).__name__}: {error})"
         return result(Outcome.FAILED, message[:1000], "wrong_result")
-    return result(Outcome.PASSED)
+    finally:
+        stop_reached(token)
+    return result(Outcome.PASSED, "; ".join(notes)[:1000])

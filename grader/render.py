@@ -125,6 +125,8 @@ def print_question(question: QuestionResult, redact: Redactor, console: Console)
         console.print(f"  {MARKS[case.outcome]}  {escape(case.name)}", highlight=False)
         if case.outcome is not Outcome.PASSED and case.message:
             console.print(f"      {escape(student_message(case, redact))}", highlight=False)
+        elif case.message and not case.hidden:  # what a pass reached: "785 parameters"
+            console.print(f"      [dim]{escape(redact(note(case.message)))}[/]", highlight=False)
 
 
 def print_total(result: SubmissionResult, console: Console, total_label: str = "Total") -> None:

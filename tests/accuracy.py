@@ -10,6 +10,7 @@ those through a pixel lookup table (grader.exercise.apply_pixel_scaling).
 from otter.test_files import test_case
 
 from grader import diagnoses
+from grader.check_helpers import reached
 from grader.config import load_config
 from grader.exercise import heldout_metrics, train_pipeline, validation_metrics
 
@@ -49,6 +50,10 @@ def test_validation_accuracy(normalize, is_five, build_perceptron, train):
         f"validation images; expected at least {SETTINGS.validation_floor} (never answering "
         f"'five' scores {metrics.baseline:.4f}). Print the model's outputs: are the pixels "
         "scaled and is there a sigmoid?",
+    )
+    reached(
+        f"validation accuracy {metrics.accuracy:.4f} after {SETTINGS.epochs} epoch(s); at least "
+        f"{SETTINGS.validation_floor} needed, never saying 'five' scores {metrics.baseline:.4f}"
     )
 
 

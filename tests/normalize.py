@@ -4,7 +4,7 @@ import numpy as np
 from otter.test_files import test_case
 
 from grader import diagnoses
-from grader.check_helpers import require_array
+from grader.check_helpers import reached, require_array
 from grader.config import load_config
 
 OK_FORMAT = False
@@ -44,6 +44,7 @@ def _expect_scaled(normalize, images):
         "normalize's values are in [0, 1] but differ from images / 255; expected each pixel "
         "divided by 255, the largest pixel value.",
     )
+    reached(f"float32 values from {float(result.min()):g} to {float(result.max()):g}")
 
 
 @test_case(name="normalize: float32 values in [0, 1], equal to images / 255", hidden=False)

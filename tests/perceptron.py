@@ -12,6 +12,7 @@ from grader.check_helpers import (
     loss_name,
     outputs,
     parameter_count,
+    reached,
 )
 from grader.config import load_config
 
@@ -29,6 +30,7 @@ def _expect_one_unit(model):
         "Flatten the image straight into Dense(1).",
     )
     assert count == diagnoses.PERCEPTRON_PARAMETERS, diagnoses.wrong_parameter_count(count)
+    reached(f"{count} parameters: 784 weights and 1 bias in one Dense unit")
 
 
 @test_case(name="perceptron: 28·28 weights + 1 bias = 785 parameters", hidden=False)
@@ -55,6 +57,7 @@ def test_compiled(build_perceptron):
         f"Your model is compiled with optimizer {type(optimizer).__name__}; expected "
         "optimizer='adam'.",
     )
+    reached(f"loss {loss_name(model)}, optimizer {type(optimizer).__name__}")
 
 
 @test_case(name="perceptron: Flatten, then one linear Dense unit", hidden=True)

@@ -215,3 +215,21 @@ def test_a_failed_hidden_case_says_what_kind_of_mistake_and_nothing_of_its_input
     assert text.startswith("Hidden check failed")
     for secret in ("0.4117647", "(3, 7)", "7840000", "line 12", "0.965", "reshape", "Leak"):
         assert secret not in text
+
+
+def test_a_pass_says_what_was_reached_and_a_hidden_pass_does_not(redact):
+    """Does a passed public case show what it reached (785 parameters), while a passed hidden
+    case shows nothing of its own?"""
+    public = case("load", "load: shapes", 1, Outcome.PASSED, message="785 parameters")
+    hidden = case("load", "load: secret", 1, Outcome.PASSED, hidden=True, message="0.4117647")
+    passed = result().model_copy(
+        update={"questions": (QuestionResult(id="load", cases=(public, hidden)),)}
+    )
+    text = feedback(passed, redact)
+    assert "785 parameters" in text
+    assert "0.4117647" not in text
+    report = gradescope_results(passed, redact)
+    assert [test["output"] for test in report["tests"]] == [
+        "785 parameters",
+        "Hidden check passed.",
+    ]
