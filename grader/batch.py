@@ -48,7 +48,7 @@ from rich.text import Text
 import grader
 from grader.config import SOLUTION_PATH
 from grader.errors import GraderError
-from grader.grading import GradingContext, grade_submission, grader_error_result
+from grader.grading import STOPPING, GradingContext, grade_submission, grader_error_result
 from grader.records import Status, SubmissionResult
 from grader.render import Redactor, format_points, write_outputs
 from grader.submissions import Submission
@@ -250,6 +250,7 @@ def _grade_all(
     among those that finish together. On any exception (KeyboardInterrupt above all), start
     nothing new and kill the running sandboxes, so their threads return at once; what they
     return then was cut short by us and is dropped."""
+    STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader-batch")
     futures = {pool.submit(_grade_one, submission, context): submission for submission in pending}
     order = {future: number for number, future in enumerate(futures)}
@@ -260,6 +261,7 @@ def _grade_all(
             for future in sorted(done, key=order.__getitem__):
                 record(futures[future], future.result())  # a worker's KeyboardInterrupt: here
     except BaseException:
+        STOPPING.set()  # runs return as soon as their sandbox dies, unjudged
         pool.shutdown(wait=False, cancel_futures=True)
         while not all(future.done() for future in futures):
             _stop_children()

@@ -9,6 +9,7 @@ and judges in a process that never imports it.
 import gc
 import importlib.util
 import json
+import os
 import resource
 import sys
 import time
@@ -42,6 +43,7 @@ class Job:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.pid = os.getpid()  # the harness; a copy the submission forked writes nothing
         settings = json.loads((directory / "job.json").read_text())
         self.submission = directory / settings["submission"]
         self.output = directory / "out"
@@ -99,6 +101,13 @@ def prepare_keras(job: Job) -> None:
     keras_mnist.get_file = lambda *arguments, **keywords: str(job.mnist_path)
 
 
+def only_the_harness(job: Job) -> None:
+    """A process the submission forked that comes back into the harness (a fork bomb whose
+    fork failed, say) ends here, silently: only the harness's own process writes records."""
+    if os.getpid() != job.pid:
+        os._exit(0)
+
+
 def import_submission(job: Job) -> ModuleType | None:
     started = time.perf_counter()
     raised = None
@@ -116,6 +125,7 @@ def import_submission(job: Job) -> ModuleType | None:
             sys.modules.pop(STUDENT_MODULE, None)
             del error
             gc.collect()
+    only_the_harness(job)
     missing = tuple(
         name for name in job.plan.functions if module is not None and not hasattr(module, name)
     )
@@ -167,6 +177,7 @@ def make_call(call: PlannedCall, module: ModuleType, job: Job, results: dict[int
             returned = encoder.encode(result)
         except BaseException as error:
             raised = describe(error, job.submission)
+        only_the_harness(job)
         for key, value in inputs.items():
             if before[key] is not None and fingerprint(value) != before[key]:
                 changed[key] = encoder.encode(value)
@@ -215,6 +226,7 @@ def receive_hidden_calls(job: Job) -> Plan:
 def finish(job: Job) -> None:
     """Mark the end of the planned calls: a record changed after this mark (an atexit hook, a
     thread left running) was not written by these calls, and voids the run (grader.sandbox)."""
+    only_the_harness(job)
     (job.output / "done.json").write_text("{}")
 
 

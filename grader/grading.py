@@ -502,6 +502,15 @@ def grader_error_result(
     return result.model_copy(update={"seconds": round(seconds, 2)})
 
 
+# Set while an interrupted batch stops: runs its sandbox-killing cut short return at once,
+# unjudged (their results are dropped), instead of importing Keras and replaying records.
+STOPPING = threading.Event()
+
+
+class GradingStopped(Exception):
+    """A run cut short because the batch is stopping; never a row."""
+
+
 def import_keras_meanwhile() -> threading.Thread:
     """Import Keras in the background: judging needs it, and the few seconds its import takes
     pass while the sandboxed child runs instead of after it."""
@@ -530,6 +539,8 @@ def grade_submission(
         run = run_submission(
             submission.path, context.plan_directory, context.mnist_view, context.sandbox, watch
         )
+        if STOPPING.is_set():  # the batch was interrupted: this run was cut short, not judged
+            raise GradingStopped(submission.name)
         keras_import.join()
         return score(submission, run, evaluate(run, context), context)
     except Exception as error:  # a bug of ours: never the student's fault
