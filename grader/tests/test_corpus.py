@@ -186,6 +186,8 @@ def test_hostile_submission_earns_nothing_unearned(batch, path):
     if isinstance(limit, str):
         limit = float(batch["rows"][f"honest_{limit.removeprefix('baseline:')}"]["total"])
     assert float(row["total"]) <= limit, row
+    # An attack on the honest part's records must not cost it either.
+    assert float(row["total"]) >= expect.get("min_total", 0), row
 
 
 def test_honest_rows_are_correct(batch):
@@ -232,6 +234,7 @@ def test_student_visible_output_holds_no_secret(batch):
     for path in (batch["out"] / "results").glob("*.json"):
         shown = path.read_text()
         assert SECRET not in shown, path.name
+        assert "Leak_" not in shown, path.name  # 53: an exception class named with hidden data
         leaked = [line for line in secrets if line in shown]
         assert leaked == [], (path.name, leaked[:3])
     assert SECRET not in (batch["out"] / "grades.csv").read_text()
