@@ -71,7 +71,8 @@ def test_grade_writes_one_row_per_submission(tmp_path):
     with (out / "grades.csv").open() as stream:
         rows = list(csv.DictReader(stream))
     config = load_config()
-    assert list(rows[0]) == ["submission", *config.question_ids, "total", "max", "status", "note"]
+    header = ["submission", *config.question_ids, "total", "max", "status", "note", "source"]
+    assert list(rows[0]) == header
     statuses = {row["submission"]: row["status"] for row in rows}
     assert statuses == {
         "ada": "not_attempted",
