@@ -313,6 +313,13 @@ def test_cli_grades_in_parallel_and_prints_a_summary(tmp_path):
     assert statuses(out) == {"ada": "not_attempted", "carol": "error", "dan.txt": "invalid"}
 
 
+def _as_from_a_terminal() -> None:
+    """SIGINT as a terminal's foreground command has it. A shell gives background jobs SIGINT
+    ignored, and a Python started so never turns Ctrl-C into KeyboardInterrupt: when the suite
+    itself runs in the background (`./.ci/run &`), the test would otherwise inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_batch(command: list[str], environment: dict[str, str]) -> subprocess.Popen:
     """A `grader grade` in its own session, its output discarded, to be stopped by the test."""
     return subprocess.Popen(
@@ -322,6 +329,7 @@ def start_batch(command: list[str], environment: dict[str, str]) -> subprocess.P
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
     )
 
 
