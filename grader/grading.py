@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import hashlib
 import importlib.util
+import itertools
 import shutil
 import tempfile
 import threading
@@ -40,6 +41,7 @@ from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
 from grader.sandbox import (
     CHILD_ARRAYS,
     CHILD_PLAN,
+    MAX_RECORD_ENTRIES,
     MAX_REPORT_BYTES,
     MEMORY_ERRORS,
     SandboxRun,
@@ -336,11 +338,9 @@ def early_answers(
     tried = set(shown)
 
     def answered(records: Path) -> list[QuestionResult]:
-        present = {
-            int(path.name[5:-5])
-            for path in records.glob("call-*.json")
-            if path.name[5:-5].isdigit()
-        }
+        # Bounded: the folder is the submission's to fill with files.
+        listed = itertools.islice(records.glob("call-*.json"), MAX_RECORD_ENTRIES)
+        present = {int(path.name[5:-5]) for path in listed if path.name[5:-5].isdigit()}
         ready = [
             question
             for question in context.questions

@@ -128,8 +128,8 @@ def extract_zip(archive: Path, into: Path) -> Extracted:
                 skipped.append(f"Skipped {shown} in {archive.name}: {problem}.")
                 continue
             target = into.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)  # fails under a file's name
                 with opened.open(info) as stream:
                     data = stream.read(MAX_MEMBER_BYTES + 1)
             except (zipfile.BadZipFile, NotImplementedError, OSError, RuntimeError) as error:
@@ -148,7 +148,10 @@ def extract_zip(archive: Path, into: Path) -> Extracted:
                     f"{display_name(str(archive))} unpacks to more than "
                     f"{MAX_EXTRACTED_BYTES >> 30} GB; unpack it and grade the folder instead."
                 )
-            target.write_bytes(data)
+            try:
+                target.write_bytes(data)
+            except OSError as error:  # a name the file system refuses, or a folder's name
+                skipped.append(f"Skipped {shown} in {archive.name}: cannot be written ({error}).")
     top = [entry for entry in into.iterdir() if not entry.name.startswith(".")]
     if len(top) == 1 and top[0].is_dir() and not _looks_like_one_submission(top[0]):
         return Extracted(top[0], skipped, oversized)

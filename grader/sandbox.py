@@ -575,12 +575,25 @@ class _HiddenHandover:
             return
         self.pending = False
         self.snapshot = read_report(job / "out", self.public)
-        for name in (HIDDEN_ARRAYS, HIDDEN_PLAN):  # the JSON last: when it exists, both do
-            partial = job / f".{name}.partial"
-            shutil.copyfile(self.plan_directory / name, partial)
+        try:
+            for name in (HIDDEN_ARRAYS, HIDDEN_PLAN):  # the JSON last: when it exists, both do
+                self._place(self.plan_directory / name, job, name)
+        except OSError:
+            pass  # the submission got in the way: the hidden calls never run, and count nothing
+
+    def _place(self, source: Path, job: Path, name: str) -> None:
+        """Copy into the job folder, which is the submission's: never through a link it made
+        (created exclusively, not followed), owned by the sandbox uid, renamed into place."""
+        partial = job / f".{name}.partial"
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(partial, flags, 0o644), "wb") as written:
+            with source.open("rb") as read:
+                shutil.copyfileobj(read, written)
             if self.uid is not None:
-                os.chown(partial, self.uid, self.uid)
-            partial.rename(job / name)
+                os.fchown(written.fileno(), self.uid, self.uid)
+        partial.rename(job / name)
 
     def merged(self, final: ChildReport) -> ChildReport:
         """The final records, with the public calls (and the import) as they were at handover."""

@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if CONFIG_ENV in os.environ:  # the caller chose a config: respect it
         return
     document = tomlkit.parse(DEFAULT_CONFIG_PATH.read_text())
-    document["accuracy"]["epochs"] = TEST_EPOCHS  # type: ignore[index]
+    document["accuracy"]["epochs"] = TEST_EPOCHS
     folder = Path(config.rootpath) / ".pytest_cache"
     folder.mkdir(exist_ok=True)
     path = folder / "test-config.toml"

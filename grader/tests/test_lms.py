@@ -176,6 +176,7 @@ def _hostile_zip(path: Path) -> Path:
         archive.writestr("huge.py", b"#" * (MAX_SUBMISSION_BYTES * 30))  # 30 MB of one byte
         archive.writestr("__MACOSX/._honest.py", b"\0\0")
         archive.writestr("honest.py", REFERENCE)
+        archive.writestr("honest.py/inside.py", REFERENCE)  # a folder under a file's name
     return path
 
 
@@ -193,7 +194,7 @@ def test_a_hostile_zip_stays_in_its_folder_and_costs_no_row(tmp_path):
     assert not any(path.is_symlink() for path in work.rglob("*"))
     assert sum(path.stat().st_size for path in work.rglob("*") if path.is_file()) < 10_000
     text = "\n".join(skipped)
-    for name in ("../escaped.py", "/tmp/absolute-grader-test.py", "linked.py"):
+    for name in ("../escaped.py", "/tmp/absolute-grader-test.py", "linked.py", "inside.py"):
         assert name in text, text
 
 
