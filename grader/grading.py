@@ -35,12 +35,10 @@ from grader.config import (
 )
 from grader.errors import GraderError
 from grader.exercise import PLANNING_STAND_INS, sandbox_view
-from grader.protocol import HIDDEN_ARRAYS, HIDDEN_PLAN, Plan, RaisedError, StoredPlan
+from grader.protocol import Plan, RaisedError, StoredPlan
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
 from grader.sandbox import (
-    CHILD_ARRAYS,
-    CHILD_PLAN,
     MAX_RECORD_ENTRIES,
     MAX_REPORT_BYTES,
     MEMORY_ERRORS,
@@ -48,6 +46,7 @@ from grader.sandbox import (
     SandboxSettings,
     read_report,
     run_submission,
+    write_child_plans,
 )
 from grader.submissions import Submission
 
@@ -209,19 +208,6 @@ def _store_plan(folder: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None
     )
     for stale in recorded[:-PLAN_CACHE_KEPT]:
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def write_child_plans(directory: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None:
-    """What the child gets: the public calls and their inputs at the start, the hidden calls
-    and theirs (when there are any) only after the public ones are recorded."""
-    public, hidden = plan.split()
-    public_names = public.array_names()
-    (directory / CHILD_PLAN).write_text(public.model_dump_json())
-    np.savez(directory / CHILD_ARRAYS, **{n: a for n, a in arrays.items() if n in public_names})
-    if hidden.calls:
-        names = hidden.array_names() - public_names
-        (directory / HIDDEN_PLAN).write_text(hidden.model_dump_json())
-        np.savez(directory / HIDDEN_ARRAYS, **{n: a for n, a in arrays.items() if n in names})
 
 
 def checks_digest(questions: list[Question]) -> str:
@@ -537,7 +523,12 @@ def grade_submission(
     try:
         keras_import = import_keras_meanwhile()
         run = run_submission(
-            submission.path, context.plan_directory, context.mnist_view, context.sandbox, watch
+            submission.path,
+            context.plan_directory,
+            context.mnist_view,
+            context.sandbox,
+            watch,
+            stopping=STOPPING,
         )
         if STOPPING.is_set():  # the batch was interrupted: this run was cut short, not judged
             raise GradingStopped(submission.name)

@@ -558,6 +558,19 @@ CHILD_ARRAYS = "child-plan.npz"
 PHASE_INTERVAL_SECONDS = 0.05
 
 
+def write_child_plans(directory: Path, plan: Plan, arrays: dict[str, np.ndarray]) -> None:
+    """What the child gets: the public calls and their inputs at the start, the hidden calls
+    and theirs (when there are any) only after the public ones are recorded."""
+    public, hidden = plan.split()
+    public_names = public.array_names()
+    (directory / CHILD_PLAN).write_text(public.model_dump_json())
+    np.savez(directory / CHILD_ARRAYS, **{n: a for n, a in arrays.items() if n in public_names})
+    if hidden.calls:
+        names = hidden.array_names() - public_names
+        (directory / HIDDEN_PLAN).write_text(hidden.model_dump_json())
+        np.savez(directory / HIDDEN_ARRAYS, **{n: a for n, a in arrays.items() if n in names})
+
+
 class _HiddenHandover:
     """Hands the hidden calls to the child once it marked its public calls done, keeping the
     public records as they were then."""
@@ -568,6 +581,7 @@ class _HiddenHandover:
         self.functions = {call.id: call.function for call in plan.calls}
         self.uid = uid
         self.pending = bool(plan.hidden) and (plan_directory / HIDDEN_PLAN).exists()
+        self.hidden = set(plan.hidden) if self.pending else set()
         self.snapshot: ChildReport | None = None
 
     def poll(self, job: Path) -> None:
@@ -598,6 +612,9 @@ class _HiddenHandover:
     def merged(self, final: ChildReport) -> ChildReport:
         """The final records, with the public calls (and the import) as they were at handover."""
         if self.snapshot is None:
+            if self.hidden & set(final.calls):  # it never got a hidden call, so it made these up
+                forged = ("records of hidden calls the grader never handed over",)
+                return dataclasses.replace(final, forged=final.forged + forged)
             return final
         forged = final.forged
         if not self._complete(self.snapshot):  # only the submission marks it done so early
@@ -634,16 +651,123 @@ def run_submission(
     mnist_view: Path,
     settings: SandboxSettings,
     watch: Callable[[Path], None] | None = None,
+    stopping: threading.Event | None = None,
 ) -> SandboxRun:
-    """Run the child on one submission; its job directory is removed afterwards.
+    """Run the child on one submission; its job directories are removed afterwards.
 
     `watch`, when given, is called with the records folder every WATCH_INTERVAL_SECONDS while
     the child runs: for showing answers early, never for judging (the run's own reading of
-    the records at the end is what counts). Its failures are ignored."""
+    the records at the end is what counts). Its failures are ignored.
+
+    A run that stopped before its public calls were all made never got the hidden calls; those
+    that use only functions which answered run in a second, shorter run (`hidden_rest`),
+    unless `stopping` is set by then."""
     tier, notes = select_tier(settings.tier)
     _warn_once(notes)
     # The plan's call numbers from our own copy: the job's copy is the submission's to change.
     plan = Plan.model_validate_json((plan_directory / "plan.json").read_text())
+    first, handed_over = _run_job(
+        tier, submission, plan_directory, plan, mnist_view, settings, watch
+    )
+    rest = None if handed_over else hidden_rest(plan, first.report)
+    if rest is None or not (plan_directory / "plan.npz").exists():
+        return first
+    if stopping is not None and stopping.is_set():
+        return first
+    shorter = dataclasses.replace(settings, timeout_seconds=rest_timeout(settings.timeout_seconds))
+    with tempfile.TemporaryDirectory(prefix="grader-rest-") as folder:
+        rest_directory = Path(folder)
+        with np.load(plan_directory / "plan.npz", allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in rest.array_names()}
+        (rest_directory / "plan.json").write_text(rest.model_dump_json())
+        write_child_plans(rest_directory, rest, arrays)
+        second, _ = _run_job(tier, submission, rest_directory, rest, mnist_view, shorter, None)
+    return _with_rest(first, second, plan, set(rest.hidden))
+
+
+# The second run's wall clock: a fraction of the submission's, enough to import the file and
+# make a few quick calls, so a hang costs at most (1 + REST_TIMEOUT_FRACTION) x the timeout.
+REST_TIMEOUT_FRACTION = 0.2
+REST_TIMEOUT_FLOOR_SECONDS = 30.0
+
+
+def rest_timeout(timeout_seconds: float) -> float:
+    return min(
+        timeout_seconds, max(REST_TIMEOUT_FLOOR_SECONDS, timeout_seconds * REST_TIMEOUT_FRACTION)
+    )
+
+
+def hidden_rest(plan: Plan, report: "ChildReport") -> Plan | None:
+    """What a second run makes when the first stopped before the hand-over: the hidden calls
+    whose functions, and those of every earlier call their arguments use, answered (returned
+    or raised) a public call of the first run. A function that never answered (it hung, or the
+    run died in it) is not called again. None when nothing is left to run."""
+    if not plan.hidden or report.imported is None or report.imported.raised is not None:
+        return None
+    hidden = set(plan.hidden)
+    by_id = {call.id: call for call in plan.calls}
+    answered = {by_id[n].function for n in report.calls if n in by_id and n not in hidden}
+    chosen: set[int] = set()
+    needed: set[int] = set()
+    for number in plan.hidden:
+        closure, waiting = set(), [number]
+        while waiting:
+            current = waiting.pop()
+            if current in closure:
+                continue
+            closure.add(current)
+            call = by_id[current]
+            for argument in [*call.arguments, *call.keywords.values()]:
+                if isinstance(getattr(argument, "call", None), int):
+                    waiting.append(argument.call)
+        if all(by_id[n].function in answered for n in closure):
+            chosen.add(number)
+            needed |= closure
+    if not chosen:
+        return None
+    return Plan(
+        calls=tuple(call for call in plan.calls if call.id in needed),
+        functions=plan.functions,
+        hidden=tuple(number for number in plan.hidden if number in chosen),
+    )
+
+
+def _with_rest(first: SandboxRun, second: SandboxRun, plan: Plan, rest: set[int]) -> SandboxRun:
+    """The first run's record, with the hidden calls the second run made."""
+    hidden = set(plan.hidden)
+    forged = first.report.forged + second.report.forged
+    prefixes = tuple(f"c{number}_" for number in hidden)
+    calls = {n: r for n, r in first.report.calls.items() if n not in hidden}
+    calls |= {n: r for n, r in second.report.calls.items() if n in rest}
+    arrays = {k: v for k, v in first.report.arrays.items() if not k.startswith(prefixes)}
+    mine = tuple(f"c{number}_" for number in rest)
+    arrays |= {k: v for k, v in second.report.arrays.items() if k.startswith(mine)}
+    report = dataclasses.replace(
+        first.report,
+        calls=calls,
+        arrays=arrays,
+        problems=first.report.problems + second.report.problems,
+        forged=forged,
+        over_budget=first.report.over_budget or second.report.over_budget,
+    )
+    return dataclasses.replace(
+        first,
+        seconds=first.seconds + second.seconds,
+        report=report,
+        output_bytes=first.output_bytes + second.output_bytes,
+    )
+
+
+def _run_job(
+    tier: str,
+    submission: Path,
+    plan_directory: Path,
+    plan: Plan,
+    mnist_view: Path,
+    settings: SandboxSettings,
+    watch: Callable[[Path], None] | None,
+) -> tuple[SandboxRun, bool]:
+    """One child run of the plan in `plan_directory`; whether its hidden calls were handed over."""
     planned = {call.id for call in plan.calls}
     job = prepare_job(submission, plan_directory, mnist_view, settings.seed, settings)
     token = secrets.token_hex(16)
@@ -653,7 +777,8 @@ def run_submission(
             if uid is not None:
                 _give_to(job, uid)
             handover = _HiddenHandover(plan_directory, plan, uid)
-            return _run(job, tier, uid, token, environment, settings, planned, watch, handover)
+            run = _run(job, tier, uid, token, environment, settings, planned, watch, handover)
+            return run, handover.snapshot is not None
     finally:
         shutil.rmtree(job, ignore_errors=True)
 

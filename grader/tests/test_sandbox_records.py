@@ -244,3 +244,112 @@ def test_arrays_read_back_cannot_be_written(out):
     report = read_report(out, planned={0})
     with pytest.raises(ValueError):
         report.arrays["c0_0"][0] = 1
+
+
+# ---- The hidden calls of a run that stopped early ----------------------------------------
+
+from grader.protocol import ArrayArgument, Plan, PlannedCall, ReferenceArgument  # noqa: E402
+
+
+def lesson_plan() -> Plan:
+    """The lesson's shape: load, normalize (public, hidden), is_five (public, hidden), train
+    on earlier results, and a hidden call that uses train's result."""
+    calls = (
+        PlannedCall(id=0, function="load_mnist"),
+        PlannedCall(id=1, function="normalize", arguments=(ArrayArgument(name="a1"),)),
+        PlannedCall(id=2, function="normalize", arguments=(ArrayArgument(name="a2"),)),
+        PlannedCall(id=3, function="is_five", arguments=(ArrayArgument(name="a3"),)),
+        PlannedCall(id=4, function="is_five", arguments=(ArrayArgument(name="a4"),)),
+        PlannedCall(id=5, function="train", arguments=(ReferenceArgument(call=1),)),
+        PlannedCall(id=6, function="is_five", arguments=(ReferenceArgument(call=5),)),
+    )
+    return Plan(calls=calls, functions=(), hidden=(2, 4, 6))
+
+
+def answered(*numbers: int, imported: ImportRecord | None = None) -> ChildReport:
+    calls = {n: CallRecord(id=n, seconds=0.1, returned={"literal": n}) for n in numbers}
+    return ChildReport(imported or ImportRecord(seconds=1.0), calls, {})
+
+
+def test_after_a_hang_the_hidden_calls_of_functions_that_answered_run_again():
+    """train() hung: the hidden normalize and is_five calls run in a second run; the hidden
+    call that needs train's result does not (train would hang again)."""
+    rest = sandbox.hidden_rest(lesson_plan(), answered(0, 1, 3))
+    assert rest is not None
+    assert rest.hidden == (2, 4)
+    assert [call.id for call in rest.calls] == [2, 4]
+    public, hidden = rest.split()
+    assert public.calls == () and public.pending and [c.id for c in hidden.calls] == [2, 4]
+
+
+def test_a_hidden_call_is_rerun_with_the_public_calls_it_uses():
+    """A hidden call on train's result runs again, with train, when train answered."""
+    rest = sandbox.hidden_rest(lesson_plan(), answered(0, 1, 3, 5))
+    assert rest is not None and rest.hidden == (2, 4, 6)
+    assert [call.id for call in rest.calls] == [1, 2, 4, 5, 6]
+    assert [call.id for call in rest.split()[0].calls] == [1, 5]  # made before the hand-over
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        answered(0),  # stopped in normalize: no function of a hidden call answered
+        answered(
+            0, 1, 3, imported=ImportRecord(seconds=1, raised=RaisedError(type="E", message=""))
+        ),
+        ChildReport(None, {}, {}),  # it never finished importing
+    ],
+)
+def test_no_second_run_when_nothing_could_answer(report):
+    assert sandbox.hidden_rest(lesson_plan(), report) is None
+
+
+def test_no_second_run_for_a_plan_without_hidden_calls():
+    plan = lesson_plan().model_copy(update={"hidden": ()})
+    assert sandbox.hidden_rest(plan, answered(0, 1)) is None
+
+
+def sandbox_run(report: ChildReport, seconds: float = 10.0) -> sandbox.SandboxRun:
+    return sandbox.SandboxRun("timeout", None, seconds, "printed", report, "basic", 7)
+
+
+def test_the_second_run_adds_only_the_hidden_calls_it_was_given():
+    """Its other records (a public call it made again, a hidden call it was not given) are
+    not taken; the first run's ending and output stay."""
+    first_calls = answered(0, 1, 3)
+    first = sandbox_run(ChildReport(first_calls.imported, first_calls.calls, {"c1_0": np.zeros(2)}))
+    second_report = ChildReport(
+        ImportRecord(seconds=2.0),
+        {n: CallRecord(id=n, seconds=0.1, returned={"literal": -n}) for n in (1, 2, 4, 6)},
+        {"c1_0": np.ones(2), "c2_0": np.ones(3), "c6_0": np.ones(4)},
+        problems=("second",),
+        forged=("1 file(s) the grader did not write",),
+    )
+    joined = sandbox._with_rest(first, sandbox_run(second_report, 3.0), lesson_plan(), {2, 4})
+    assert sorted(joined.report.calls) == [0, 1, 2, 3, 4]
+    assert joined.report.calls[1].returned == {"literal": 1}  # the first run's public answer
+    assert joined.report.calls[2].returned == {"literal": -2}
+    assert sorted(joined.report.arrays) == ["c1_0", "c2_0"]
+    assert not joined.report.arrays["c1_0"].any()
+    assert joined.report.forged == ("1 file(s) the grader did not write",)
+    assert joined.report.problems == ("second",)
+    assert (joined.ending, joined.output, joined.seconds) == ("timeout", "printed", 13.0)
+
+
+def test_records_of_hidden_calls_never_handed_over_void_the_run(tmp_path):
+    """A run that never got its hidden calls cannot have answered them: such records are
+    the submission's own."""
+    plan_directory = tmp_path / "plan"
+    plan_directory.mkdir()
+    (plan_directory / sandbox.HIDDEN_PLAN).write_text("{}")
+    handover = sandbox._HiddenHandover(plan_directory, lesson_plan(), None)
+    honest = handover.merged(answered(0, 1, 3))
+    assert honest.forged == ()
+    made_up = handover.merged(answered(0, 1, 2, 3))
+    assert made_up.forged == ("records of hidden calls the grader never handed over",)
+
+
+def test_the_second_run_is_short():
+    assert sandbox.rest_timeout(600) == 120
+    assert sandbox.rest_timeout(60) == 30
+    assert sandbox.rest_timeout(20) == 20
