@@ -110,6 +110,8 @@ class SandboxSettings:
     # memory_bytes also bounds the whole run (all its processes and files) where a memory
     # cgroup can be made (grader/cgroup.py)
     memory_group: bool = True
+    # What the grader reads of the run's records, at most (see read_report).
+    report_bytes: int = MAX_REPORT_BYTES
 
     @property
     def cpu_limit(self) -> int:
@@ -674,7 +676,13 @@ def run_submission(
         return first
     if stopping is not None and stopping.is_set():
         return first
-    shorter = dataclasses.replace(settings, timeout_seconds=rest_timeout(settings.timeout_seconds))
+    # Both runs' records together stay within the one record budget the grader has per run.
+    used = sum(array.nbytes for array in first.report.arrays.values())
+    shorter = dataclasses.replace(
+        settings,
+        timeout_seconds=rest_timeout(settings.timeout_seconds),
+        report_bytes=max(0, settings.report_bytes - used),
+    )
     with tempfile.TemporaryDirectory(prefix="grader-rest-") as folder:
         rest_directory = Path(folder)
         with np.load(plan_directory / "plan.npz", allow_pickle=False) as saved:
@@ -839,7 +847,7 @@ def _run(
     text = output.finish()
     if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         ending = "timeout"  # the CPU-time limit: a timeout in all but name
-    report = read_report(job / "out", planned)
+    report = read_report(job / "out", planned, settings.report_bytes)
     if handover is not None:
         report = handover.merged(report)
     return SandboxRun(ending, exit_code, seconds, text, report, tier, output.total, oom_killed)
@@ -1042,15 +1050,17 @@ def _forged_entries(directory: Path, planned: set[int]) -> list[str]:
     return forged
 
 
-def read_report(directory: Path, planned: set[int] | None = None) -> ChildReport:
+def read_report(
+    directory: Path, planned: set[int] | None = None, limit: int | None = None
+) -> ChildReport:
     """The child's records that pass validation; the others are listed as problems.
 
     Only the records of planned calls are read (all call-N files when `planned` is None), and
-    no more than MAX_REPORT_BYTES of them in all, whatever the submission wrote.
+    no more than `limit` (MAX_REPORT_BYTES) bytes of them in all, whatever the submission wrote.
     """
     problems: list[str] = []
     forged: list[str] = []
-    budget = _Budget(MAX_REPORT_BYTES)
+    budget = _Budget(MAX_REPORT_BYTES if limit is None else limit)
     imported = None
     import_path = directory / "import.json"
     if os.path.lexists(import_path):

@@ -217,6 +217,7 @@ def test_records_are_read_within_one_budget_for_all(out, monkeypatch):
     assert report.over_budget
     assert set(report.calls) == {0, 1}, "reading stops once the budget is spent"
     assert report.forged == ()
+    assert read_report(out, planned=set(range(5)), limit=2_500).calls.keys() == {0}
 
 
 def test_a_record_changed_after_the_harness_finished_voids_the_run(out):
