@@ -26,6 +26,7 @@ from grader.config import (
     config_path,
 )
 from grader.errors import GraderError
+from grader.figures import plain
 from grader.grading import save_public_plan
 from grader.publish import public_config_text, write_public_checks
 
@@ -38,6 +39,7 @@ STAFF_MODULES = frozenset(
         "batch.py",
         "calibrate.py",
         "examples.py",
+        "figures.py",
         "gradescope.py",
         "lms.py",
         "publish.py",
@@ -81,34 +83,57 @@ def _pyproject() -> tomlkit.TOMLDocument:
     return tomlkit.parse((REPOSITORY_ROOT / "pyproject.toml").read_text())
 
 
-def pinned_requirements() -> str:
-    """The package's runtime dependencies, each pinned to the version installed here (the one
-    the test suite ran with), then the grader itself, installed in place."""
-    lines = [
-        "# Pinned like the Gradescope autograder's; install from this folder with",
-        "#   pip install -r requirements.txt",
-    ]
+# What only staff modules import (the report's plots, the LMS exports' metadata) and otter's
+# extras for grading notebooks: a student's install goes without them.
+STAFF_DEPENDENCIES = frozenset({"matplotlib", "pyyaml"})
+# The Pythons a student may use: those the pinned TensorFlow and Keras have wheels for, each
+# tried by test_release.py (the grader itself, course side, keeps pyproject.toml's range).
+STUDENT_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def student_dependencies() -> list[Requirement]:
+    """The runtime dependencies a student's `grader check` needs, without extras."""
+    kept = []
     for text in _pyproject()["project"]["dependencies"]:
         requirement = Requirement(str(text))
+        if requirement.name.lower() not in STAFF_DEPENDENCIES:
+            requirement.extras = set()
+            kept.append(requirement)
+    return kept
+
+
+def pinned_requirements() -> str:
+    """What a student installs: the student edition's dependencies, each pinned to the version
+    installed here (the one the test suite ran with), then the grader itself, in place."""
+    lines = [
+        "# The versions the autograder uses; install from this folder with",
+        "#   pip install -r requirements.txt",
+    ]
+    for requirement in student_dependencies():
         version = metadata.version(requirement.name)
         if not requirement.specifier.contains(version, prereleases=True):
             raise GraderError(
                 f"{requirement.name} {version} is installed but pyproject.toml asks for "
                 f"{requirement}; run `make setup` first."
             )
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        lines.append(f"{requirement.name}{extras}=={version}")
+        lines.append(f"{requirement.name}=={version}")
     lines.append("-e .")
     return "\n".join(lines) + "\n"
 
 
-def release_pyproject(name_suffix: str) -> str:
-    """pyproject.toml for a copy of the grader: the project and its entry point, no dev tools."""
+def release_pyproject(name_suffix: str, student: bool = False) -> str:
+    """pyproject.toml for a copy of the grader: the project and its entry point, no dev tools.
+    A student's copy asks for the student dependencies on every Python in STUDENT_PYTHONS."""
     document = _pyproject()
     project = document["project"]
     project["name"] = f"{project['name']}-{name_suffix}"
     project.pop("optional-dependencies", None)
     project.pop("readme", None)
+    if student:
+        newest = STUDENT_PYTHONS[-1].split(".")
+        project["requires-python"] = f">={STUDENT_PYTHONS[0]},<{newest[0]}.{int(newest[1]) + 1}"
+        dependencies = tomlkit.array([str(r) for r in student_dependencies()])
+        project["dependencies"] = dependencies.multiline(True)
     tool = document.get("tool")
     if tool is not None:
         for name in list(tool):
@@ -139,10 +164,10 @@ def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
     config.require_hidden()
     prepare_out(out, force)
     shutil.copyfile(TEMPLATE_PATH, out / TEMPLATE_PATH.name)
-    shutil.copyfile(INSTRUCTIONS_PATH, out / "INSTRUCTIONS.md")
-    _write(out / "README.md", STUDENT_README_PATH.read_text())
+    _write(out / "INSTRUCTIONS.md", plain(INSTRUCTIONS_PATH.read_text()))
+    _write(out / "README.md", plain(STUDENT_README_PATH.read_text()))
     _write(out / "requirements.txt", pinned_requirements())
-    _write(out / "pyproject.toml", release_pyproject("student"))
+    _write(out / "pyproject.toml", release_pyproject("student", student=True))
     _write(out / "assignment" / "config.toml", public_config_text(config_path().read_text()))
     write_public_checks(CHECKS_DIRECTORY, out / "tests", config.question_ids)
     copy_package(out, student_edition=True)

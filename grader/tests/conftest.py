@@ -5,6 +5,7 @@ test that grades fails with that advice. Nothing is skipped.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -36,6 +37,7 @@ FAST_MODULES = {
     "test_check_messages",
     "test_datasets",
     "test_equivalents",
+    "test_figures",
     "test_intake_output",
     "test_lms",
     "test_load_content",
@@ -120,14 +122,36 @@ def shared() -> Path:
     return folder
 
 
+def python_interpreter(version: str) -> str:
+    """A working Python of this version (one pyenv installed, or `pythonX.Y` on the PATH); the
+    tests that need one fail, naming it, when the machine has none."""
+    roots = {Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")), Path("/root/.pyenv")}
+    candidates = [
+        str(path)
+        for root in sorted(roots)
+        for path in sorted((root / "versions").glob(f"{version}.*/bin/python{version}"))
+    ]
+    candidates += filter(None, [shutil.which(f"python{version}")])
+    for candidate in candidates:
+        ran = subprocess.run(
+            [candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if ran.returncode == 0 and ran.stdout.strip() == version:
+            return candidate
+    raise AssertionError(f"Python {version} with venv is needed (pyenv's, or python{version})")
+
+
 @pytest.fixture(scope="session")
 def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
     """A new venv with a folder's requirements.txt installed (from the package index, as a
     student or Gradescope would); returns its python. About 35 s, once per folder."""
 
-    def create(folder: Path) -> Path:
+    def create(folder: Path, version: str | None = None) -> Path:
         venv = tmp_path_factory.mktemp("venv") / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        interpreter = sys.executable if version is None else python_interpreter(version)
+        subprocess.run([interpreter, "-m", "venv", str(venv)], check=True, timeout=300)
         python = venv / "bin" / "python"
         done = subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],

@@ -259,7 +259,12 @@ def test_requirements_are_pinned_to_what_the_tests_ran_with(release):
         name, version = line.split("==")
         assert metadata.version(name.split("[")[0]) == version, line
     assert any(line.startswith("tensorflow-cpu==") for line in lines)
-    assert any(line.startswith("otter-grader[grading]==") for line in lines)
+    # The check side of otter, not its notebook-grading extras; no plotting, no LMS metadata.
+    assert any(line.startswith("otter-grader==") for line in lines)
+    assert not any(line.split("==")[0] in ("matplotlib", "pyyaml") for line in lines)
+    project = tomllib.loads((release / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11,<3.14"
+    assert sorted(project["dependencies"]) == sorted(lines[:-1]), "what requirements.txt pins"
 
 
 def test_release_refuses_to_overwrite_a_folder_without_force(release, tmp_path):
@@ -286,12 +291,17 @@ def _grader(folder: Path, *arguments: str, python: str = sys.executable):
 
 
 @pytest.mark.slow
-def test_grader_check_works_from_a_fresh_copy(release, tmp_path, fresh_venv):
-    """A fresh copy, a fresh venv with `pip install -r requirements.txt` (pinned, from the
-    package index), then the student's commands."""
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_grader_check_works_from_a_fresh_copy(release, tmp_path, fresh_venv, version):
+    """A fresh copy, a fresh venv on a Python students have that the grader's own venv is not
+    (Ubuntu 24.04's 3.12, Debian 13's 3.13) with `pip install -r requirements.txt` (pinned, from
+    the package index), then the student's commands."""
     copy = tmp_path / "copy"
     shutil.copytree(release, copy)
-    python = fresh_venv(copy)
+    python = fresh_venv(copy, version)
+    assert subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version)"], capture_output=True, text=True
+    ).stdout.startswith(version + ".")
     for line in (copy / "requirements.txt").read_text().splitlines():
         if "==" in line:
             name, version = line.split("==")
@@ -334,6 +344,11 @@ def test_grader_check_works_from_a_fresh_copy(release, tmp_path, fresh_venv):
     assert public_total_line() in done.stdout  # each public case worth what it is when graded
     for case in _hidden_cases():
         assert case.name not in done.stdout + untouched.stdout
+
+    shutil.copyfile(EXAMPLES_DIRECTORY / "unnormalized.py", copy / "student_template.py")
+    raw = student("check", "student_template.py", "--only", "normalize")
+    assert raw.returncode == 1, raw.stdout + raw.stderr
+    assert "✘ failed" in raw.stdout and "255" in raw.stdout, raw.stdout
 
 
 def test_grader_check_refuses_changed_checks(release, tmp_path):
