@@ -161,11 +161,13 @@ def calibrate() -> None:
 def template(
     check: Annotated[bool, typer.Option("--check", help="Only verify; exit 1 if stale.")] = False,
 ) -> None:
-    """Regenerate student_template.py from assignment/solution.py."""
+    """Regenerate student_template.py and the examples from assignment/solution.py, and the
+    documents' figures from the config."""
     _staff_only("template")
     from grader.commands import template as command
+    from grader.config import load_config
 
-    _run(command.main, check=check)
+    _run(command.main, check=check, config=load_config())
 
 
 @app.command(hidden=not STAFF_EDITION)

@@ -5,7 +5,7 @@ Fill in every function below, then run this file (`python student_template.py`) 
 train the model twice: once without a sigmoid, so you can see what goes wrong, and
 once with it. Check your work before submitting with `grader check student_template.py`.
 
-Read assignment/INSTRUCTIONS.md first: it walks through every line you will write.
+Read INSTRUCTIONS.md (next to this file) first: it walks through every line you will write.
 """
 
 import keras
