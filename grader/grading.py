@@ -267,8 +267,11 @@ def first_unrecorded_call(run: SandboxRun, plan: Plan) -> str | None:
     return None
 
 
-def evaluate(run: SandboxRun, context: GradingContext) -> list[CaseResult]:
-    """Replay every case against the child's records, in this process, without student code."""
+def evaluate(
+    run: SandboxRun, context: GradingContext, shown: dict[str, str] | None = None
+) -> list[CaseResult]:
+    """Replay every case against the child's records, in this process, without student code.
+    An error is shown in full once (`shown`: those already shown, see shown_once)."""
     import keras
 
     stopped_in = first_unrecorded_call(run, context.plan)
@@ -290,13 +293,14 @@ def evaluate(run: SandboxRun, context: GradingContext) -> list[CaseResult]:
             for case in question.cases:
                 keras.utils.set_random_seed(context.config.grading.seed)
                 results.append(run_case(case, functions))
-    return shown_once(results)
+    return shown_once(results, shown)
 
 
-def shown_once(cases: list[CaseResult]) -> list[CaseResult]:
+def shown_once(cases: list[CaseResult], first: dict[str, str] | None = None) -> list[CaseResult]:
     """One exception, one message: the first visible case that met it shows it in full; every
-    later visible case it stopped says so in a line instead of repeating the traceback."""
-    first: dict[str, str] = {}
+    later visible case it stopped says so in a line instead of repeating the traceback.
+    `first` (message: case name) carries what was shown over from earlier calls."""
+    first = {} if first is None else first
     collapsed = []
     for case in cases:
         if case.diagnosis == "raised" and case.message and not case.hidden:
@@ -322,6 +326,7 @@ def early_answers(
     run's final reading counts for the result."""
     needs = {q.id: {call.id for call in context.plan.only([q.id]).calls} for q in context.questions}
     tried = set(shown)
+    messages: dict[str, str] = {}  # errors already shown in full, over every batch printed
 
     def answered(records: Path) -> list[QuestionResult]:
         # Bounded: the folder is the submission's to fill with files.
@@ -337,7 +342,7 @@ def early_answers(
         wanted = set().union(*(needs[question.id] for question in ready))
         tried.update(question.id for question in ready)  # once: on failure, they show at the end
         run = SandboxRun("finished", 0, 0.0, "", read_report(records, wanted), "", 0)
-        cases = evaluate(run, dataclasses.replace(context, questions=ready))
+        cases = evaluate(run, dataclasses.replace(context, questions=ready), messages)
         shown.update(question.id for question in ready)
         return [
             QuestionResult(id=q.id, cases=tuple(c for c in cases if c.question == q.id))

@@ -356,6 +356,12 @@ def test_one_exception_is_shown_once_and_later_checks_point_to_it():
     assert cases[2].message == (
         "Not run: build_perceptron() raised the error shown for \u201cfirst\u201d."
     )
+    # The self-check prints questions in batches as their calls are recorded: an error shown
+    # in an earlier batch is not shown again in full in a later one.
+    earlier: dict[str, str] = {}
+    shown_once([case("first")], earlier)
+    later = shown_once([case("in a later batch")], earlier)
+    assert later[0].message.startswith("Not run: build_perceptron() raised the error shown for")
 
 
 @pytest.mark.parametrize(
