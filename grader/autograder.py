@@ -136,7 +136,7 @@ def _write_results(results_directory: Path, results: dict[str, Any]) -> Path:
 
 def grade(root: Path) -> dict[str, Any]:
     """Grade the submission under `root` with the trusted pipeline; Gradescope's results."""
-    from grader.config import CHECKS_DIRECTORY, load_config
+    from grader.config import current_assignment, load_config
     from grader.grading import grade_submission, prepare_context
     from grader.render import Redactor, gradescope_results
     from grader.sandbox import describe_sandbox
@@ -158,7 +158,7 @@ def grade(root: Path) -> dict[str, Any]:
         submission = submission_at(located.path, "submission")
     with tempfile.TemporaryDirectory(prefix="grader-autograder-") as work:
         result = grade_submission(submission, prepare_context(config, Path(work)))
-    redact = Redactor(sorted(CHECKS_DIRECTORY.glob("*.py")))
+    redact = Redactor(sorted(current_assignment().checks.glob("*.py")))
     results = gradescope_results(result, redact, config.gradescope.hidden_visibility)
     if located.ignored:
         results["output"] += f" Only {file_name} was graded; ignored: {', '.join(located.ignored)}."

@@ -46,7 +46,7 @@ from rich.table import Table
 from rich.text import Text
 
 import grader
-from grader.config import SOLUTION_PATH
+from grader.config import current_assignment
 from grader.errors import GraderError
 from grader.grading import STOPPING, GradingContext, grade_submission, grader_error_result
 from grader.records import Status, SubmissionResult
@@ -90,7 +90,8 @@ def default_workers() -> int:
 def settings_fingerprint(context: GradingContext) -> str:
     """What besides the file decides its row: the config (timeout included), checks, solution."""
     digest = hashlib.sha256(context.config.model_dump_json().encode())
-    for path in [*(question.path for question in context.questions), SOLUTION_PATH]:
+    solution = current_assignment().solution
+    for path in [*(question.path for question in context.questions), solution]:
         digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

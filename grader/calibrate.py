@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.config import SOLUTION_PATH, Config, active_config
+from grader.config import Config, active_config, current_assignment
 from grader.examples import MISTAKES, strip_markers
 from grader.exercise import HeldoutMetrics, heldout_metrics, train_pipeline
 from grader.grading import GradingContext
@@ -38,7 +38,7 @@ class Measurement:
 
 
 def variant_source(mistake_names: tuple[str, ...]) -> str:
-    source = strip_markers(SOLUTION_PATH.read_text())
+    source = strip_markers(current_assignment().solution.read_text())
     by_name = {mistake.name: mistake for mistake in MISTAKES}
     for name in mistake_names:
         mistake = by_name[name]

@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 app = typer.Typer(
-    help="Grade the 'five or not five' perceptron exercise, safely.",
+    help="Check and grade Keras exercises safely: the student's code runs only in a sandbox.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -39,9 +39,22 @@ def _staff_only(name: str) -> None:
         raise typer.Exit(2)
 
 
-def _run(command, **options) -> None:
-    """Run a command; a GraderError becomes one clear line and its exit code."""
+AssignmentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--assignment",
+        help="The assignment: its name (e.g. perceptron) or a folder holding its config.toml "
+        "(default: the course's first, or $GRADER_CONFIG).",
+    ),
+]
+
+
+def _run(command, assignment: str | None = None, **options) -> None:
+    """Run a command on an assignment; a GraderError becomes one clear line and its exit code."""
+    from grader.config import use_assignment
+
     try:
+        use_assignment(assignment)
         code = command(console=console, **options)
     except GraderError as error:
         console.print(f"[red]Error:[/] {error}", highlight=False)
@@ -57,15 +70,16 @@ def check(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            help="Check only this question (repeatable): load, normalize, labels, perceptron "
-            "and sigmoid answer in seconds, without training.",
+            help="Check only this question (repeatable; the ids are in INSTRUCTIONS.md): a "
+            "question that needs no training answers in seconds.",
         ),
     ] = None,
+    assignment: AssignmentOption = None,
 ) -> None:
     """Check your work against the public checks, offline. Exit status 0 when all pass."""
     from grader.commands import check as command
 
-    _run(command.main, file=file, only=only)
+    _run(command.main, assignment, file=file, only=only)
 
 
 @app.command(hidden=not STAFF_EDITION)
@@ -96,6 +110,7 @@ def grade(
             "shards anywhere, then `grader merge`.",
         ),
     ] = None,
+    assignment: AssignmentOption = None,
 ) -> None:
     """Grade submissions (NAME.py or NAME/student_template.py) into DIR/grades.csv.
 
@@ -105,13 +120,22 @@ def grade(
     _staff_only("grade")
     from grader.commands import grade as command
 
-    _run(command.main, paths=paths, out=out, timeout=timeout, workers=workers, shard=shard)
+    _run(
+        command.main,
+        assignment,
+        paths=paths,
+        out=out,
+        timeout=timeout,
+        workers=workers,
+        shard=shard,
+    )
 
 
 @app.command(hidden=not STAFF_EDITION)
 def merge(
     out: Annotated[Path, typer.Option(help="Folder for the merged gradebook and report.")],
     shards: Annotated[list[Path], typer.Argument(help="The shards' --out folders.")],
+    assignment: AssignmentOption = None,
 ) -> None:
     """Join the --out folders of a `grader grade --shard K/N` run into one gradebook.
 
@@ -120,7 +144,7 @@ def merge(
     _staff_only("merge")
     from grader.commands import merge as command
 
-    _run(command.main, out=out, shards=shards)
+    _run(command.main, assignment, out=out, shards=shards)
 
 
 @app.command()
@@ -135,51 +159,56 @@ def data(
     dataset: Annotated[
         list[str] | None, typer.Option(help="mnist and/or fashion-mnist (default: both).")
     ] = None,
+    assignment: AssignmentOption = None,
 ) -> None:
-    """Install MNIST and Fashion-MNIST where the grader finds them, verifying checksums."""
+    """Install MNIST and Fashion-MNIST where the grader finds them, verifying checksums.
+    With --assignment, the datasets that assignment needs."""
     from grader.commands import data as command
 
     def run(console: Console) -> int:
-        command.main(
-            source=source, mirrors=mirror or [], datasets=dataset or ["mnist", "fashion-mnist"]
-        )
+        from grader.config import load_config
+
+        needed = load_config().assignment.datasets if assignment else []
+        chosen = dataset or needed or ["mnist", "fashion-mnist"]
+        command.main(source=source, mirrors=mirror or [], datasets=chosen)
         return 0
 
-    _run(run)
+    _run(run, assignment)
 
 
 @app.command(hidden=not STAFF_EDITION)
-def calibrate() -> None:
+def calibrate(assignment: AssignmentOption = None) -> None:
     """Train right and known-wrong pipelines over seeds; check the thresholds separate them."""
     _staff_only("calibrate")
     from grader.commands import calibrate as command
 
-    _run(command.main)
+    _run(command.main, assignment)
 
 
 @app.command(hidden=not STAFF_EDITION)
 def template(
     check: Annotated[bool, typer.Option("--check", help="Only verify; exit 1 if stale.")] = False,
+    assignment: AssignmentOption = None,
 ) -> None:
     """Regenerate student_template.py and the examples from assignment/solution.py, and the
     documents' figures from the config."""
     _staff_only("template")
     from grader.commands import template as command
-    from grader.config import load_config
 
-    _run(command.main, check=check, config=load_config())
+    _run(command.main, assignment, check=check)
 
 
 @app.command(hidden=not STAFF_EDITION)
 def release(
     out: Annotated[Path, typer.Option(help="Folder to write the release into.")],
     force: Annotated[bool, typer.Option(help="Replace OUT if it is not empty.")] = False,
+    assignment: AssignmentOption = None,
 ) -> None:
     """Write the student release: template, instructions, public checks, pinned requirements."""
     _staff_only("release")
     from grader.commands import release as command
 
-    _run(command.main, out=out, force=force)
+    _run(command.main, assignment, out=out, force=force)
 
 
 export_app = typer.Typer(help="Export the autograder for a course platform.", no_args_is_help=True)
@@ -190,9 +219,10 @@ app.add_typer(export_app, name="export", hidden=not STAFF_EDITION)
 def export_gradescope(
     out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("autograder.zip"),
     force: Annotated[bool, typer.Option(help="Replace OUT if it exists.")] = False,
+    assignment: AssignmentOption = None,
 ) -> None:
     """Write Gradescope's autograder zip: setup.sh, run_autograder and this trusted grader."""
     _staff_only("export")
     from grader.commands import export as command
 
-    _run(command.main, out=out, force=force)
+    _run(command.main, assignment, out=out, force=force)

@@ -5,6 +5,7 @@ import functools
 import os
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -91,11 +92,35 @@ class QuestionSettings(_Section):
     points: float = Field(ge=0)
 
 
+class AssignmentSettings(_Section):
+    """Where an assignment's parts are, relative to `root` (default: the config's folder).
+    An assignment is a folder; its config names its parts, and the engine knows no other."""
+
+    name: str = Field("perceptron", pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    title: str = ""
+    root: str | None = None
+    checks: str = "tests"
+    solution: str = "solution.py"
+    template: str = "student_template.py"
+    examples: str = "examples"
+    instructions: str = "INSTRUCTIONS.md"
+    student_readme: str = "STUDENT_README.md"
+    # Where a student release keeps the public checks' recorded plan (next to its config).
+    plan: str = "."
+    # The module (importable name) holding what the grader needs of the exercise's data: a
+    # `sandbox_view()` giving the arrays keras' loader serves in the sandbox, and
+    # `PLANNING_STAND_INS`, functions answering for the reference's while the plan is recorded.
+    exercise: str | None = None
+    # The datasets it needs (`grader data --assignment NAME` installs these).
+    datasets: list[str] = []
+
+
 class Config(_Section):
+    assignment: AssignmentSettings = AssignmentSettings()
     submission: SubmissionSettings
     grading: GradingSettings
-    data: DataSettings
-    accuracy: AccuracySettings
+    data: DataSettings | None = None
+    accuracy: AccuracySettings | None = None
     calibration: CalibrationSettings | None = Field(None, json_schema_extra=HIDDEN)
     sigmoid: SigmoidSettings | None = Field(None, json_schema_extra=HIDDEN)
     gradescope: GradescopeSettings = GradescopeSettings()
@@ -112,6 +137,8 @@ class Config(_Section):
 
     def for_self_check(self) -> "Config":
         """This config with the self-check's training budget in place of grading's."""
+        if self.accuracy is None:
+            return self
         epochs = self.accuracy.check_epochs or self.accuracy.epochs
         return self.model_copy(
             update={"accuracy": self.accuracy.model_copy(update={"epochs": epochs})}
@@ -131,23 +158,38 @@ class Config(_Section):
             )
 
 
+def _section_type(annotation: object) -> type[_Section] | None:
+    """The section a field holds (`X` or `X | None`), if it holds one."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, _Section):
+            return candidate
+    return None
+
+
 def hidden_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[str]:
     """Dotted keys of the settings marked HIDDEN (a hidden section counts as one key)."""
     keys = []
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
+        section = _section_type(field.annotation)
         if isinstance(extra, dict) and extra.get("hidden"):
             keys.append(prefix + name)
-        elif isinstance(field.annotation, type) and issubclass(field.annotation, _Section):
-            keys += hidden_keys(field.annotation, f"{prefix}{name}.")
+        elif section is not None:
+            keys += hidden_keys(section, f"{prefix}{name}.")
     return keys
 
 
 def _hidden_values(config: Config) -> list[tuple[str, object]]:
+    """The hidden settings of the sections this config has (an assignment without a section
+    has none of its settings to miss; a hidden section of its own is the assignment's choice).
+    A student release keeps its sections but drops their hidden settings."""
     values = []
     for key in hidden_keys():
+        parts = key.split(".")
+        if len(parts) == 1 or getattr(config, parts[0], None) is None:
+            continue
         value: object = config
-        for part in key.split("."):
+        for part in parts:
             value = getattr(value, part, None)
         values.append((key, value))
     return values
@@ -188,3 +230,114 @@ def load_config() -> Config:
     if _active:
         return _active[-1]
     return load_config_file(config_path())
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment's folder and its parts, as its config names them."""
+
+    name: str
+    title: str
+    config_path: Path
+    root: Path
+    checks: Path
+    solution: Path
+    template: Path
+    examples: Path
+    instructions: Path
+    student_readme: Path
+    plan_directory: Path
+    exercise: str | None
+
+    @classmethod
+    def of(cls, config: Config, config_file: Path) -> "Assignment":
+        layout = config.assignment
+        base = config_file.resolve().parent
+        root = (base / layout.root).resolve() if layout.root else base
+
+        def part(relative: str) -> Path:
+            return (root / relative).resolve()
+
+        return cls(
+            name=layout.name,
+            title=layout.title or layout.name,
+            config_path=config_file,
+            root=root,
+            checks=part(layout.checks),
+            solution=part(layout.solution),
+            template=part(layout.template),
+            examples=part(layout.examples),
+            instructions=part(layout.instructions),
+            student_readme=part(layout.student_readme),
+            plan_directory=part(layout.plan),
+            exercise=layout.exercise,
+        )
+
+
+def current_assignment() -> Assignment:
+    """The assignment being graded: the one whose config is in use."""
+    return Assignment.of(load_config(), config_path())
+
+
+# Where a copy of an assignment (a student release, the Gradescope zip) puts its parts: its
+# config in assignment/, everything else relative to the copy's top folder.
+COPY_LAYOUT = {
+    "root": "..",
+    "checks": "tests",
+    "solution": "assignment/solution.py",
+    "examples": "assignment/examples",
+    "instructions": "INSTRUCTIONS.md",
+    "student_readme": "README.md",
+    "plan": "assignment",
+}
+
+
+def relocated_config_text(source: str, template_name: str) -> str:
+    """The config text `source` with its [assignment] paths set to a copy's layout
+    (COPY_LAYOUT, the template under its own name at the top); its comments stay."""
+    import tomlkit
+
+    document = tomlkit.parse(source)
+    if "assignment" not in document:
+        document["assignment"] = tomlkit.table()
+    table = document["assignment"]
+    for key, value in {**COPY_LAYOUT, "template": template_name}.items():
+        table[key] = value  # type: ignore[index]
+    return tomlkit.dumps(document)
+
+
+# Where a course repository keeps its assignments: each a folder with its config.toml.
+ASSIGNMENT_CONFIGS = ("assignment/config.toml", "projects/*/config.toml")
+
+
+def find_assignments(root: Path = REPOSITORY_ROOT) -> dict[str, Path]:
+    """Every assignment under `root`, by name: its config file."""
+    found: dict[str, Path] = {}
+    for pattern in ASSIGNMENT_CONFIGS:
+        for path in sorted(root.glob(pattern)):
+            name = load_config_file(path.resolve()).assignment.name
+            if name in found:
+                raise GraderError(f"Two assignments are named {name!r}: {found[name]} and {path}.")
+            found[name] = path.resolve()
+    return found
+
+
+def use_assignment(choice: str | None) -> None:
+    """Make the assignment named `choice` (or the folder at that path holding a config.toml)
+    the one every later step, and every process started from here, works on. None: the one
+    in use already ($GRADER_CONFIG, else the repository's default)."""
+    if choice is None:
+        return
+    folder = Path(choice)
+    if (folder / "config.toml").is_file():
+        path = (folder / "config.toml").resolve()
+    else:
+        found = find_assignments()
+        if choice not in found:
+            names = ", ".join(sorted(found)) or "none"
+            raise GraderError(
+                f"No assignment named {choice!r}; this course has: {names} (or give a folder "
+                "holding a config.toml)."
+            )
+        path = found[choice]
+    os.environ[CONFIG_ENV] = str(path)

@@ -122,24 +122,28 @@ def render_mistake(solution: str, mistake: Mistake) -> str:
     return header + source
 
 
-def example_files(solution_path: Path) -> dict[str, str]:
+def example_files(solution_path: Path, mistakes: tuple[Mistake, ...] = MISTAKES) -> dict[str, str]:
     """File name -> content of every example: the reference itself and each mistake."""
     solution = solution_path.read_text()
     files = {"reference.py": strip_markers(solution)}
-    files |= {f"{m.name}.py": render_mistake(solution, m) for m in MISTAKES}
+    files |= {f"{m.name}.py": render_mistake(solution, m) for m in mistakes}
     return files
 
 
-def stale_examples(solution_path: Path, directory: Path) -> list[str]:
+def stale_examples(
+    solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...] = MISTAKES
+) -> list[str]:
     """Names of example files missing or different from what the solution generates."""
     return [
         name
-        for name, text in example_files(solution_path).items()
+        for name, text in example_files(solution_path, mistakes).items()
         if not (directory / name).exists() or (directory / name).read_text() != text
     ]
 
 
-def write_examples(solution_path: Path, directory: Path) -> None:
+def write_examples(
+    solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...] = MISTAKES
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    for name, text in example_files(solution_path).items():
+    for name, text in example_files(solution_path, mistakes).items():
         (directory / name).write_text(text)

@@ -16,6 +16,7 @@ import numpy as np
 from grader.check_helpers import build, outputs, require_array
 from grader.config import load_config
 from grader.datasets import load_mnist_arrays
+from grader.examples import MISTAKES  # noqa: F401 (the exercise's mistakes, for grader template)
 
 TARGET_DIGIT = 5
 PIXEL_LEVELS = 256
@@ -154,3 +155,15 @@ def heldout_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
     if layout and int(np.prod(layout)) == scaled[0].size:
         scaled = scaled.reshape((len(scaled), *layout))
     return _metrics(_five_predictions(pipeline.model, scaled), digits)
+
+
+def figures() -> dict[str, str]:
+    """The exercise's figures for its documents (grader.figures): what always answering "not
+    five" scores on the validation images the self-check reports against, and on MNIST's test
+    images the grader judges on."""
+    _, _, _, validation_digits = training_split()
+    _, test_digits = heldout_set()
+    return {
+        "validation_baseline": f"{majority_baseline(validation_digits):.4f}",
+        "test_baseline": f"{majority_baseline(test_digits):.4f}",
+    }

@@ -1,9 +1,10 @@
 """Every figure a student reads, from one source: the config, the check files and the data.
 
 A document marks a figure where it stands, `<!-- figure NAME -->5<!-- /figure -->`, and
-`grader template` writes the value in; `grader template --check` (run by `make test-fast`) fails
-when a document shows a figure the grader no longer uses. Markers stay out of code blocks, where
-Markdown would print them.
+`grader template` writes the value in (the course README, which speaks of several assignments,
+names the one: `<!-- figure perceptron.NAME -->`); `grader template --check` (run by
+`make test-fast`) fails when a document shows a figure the grader no longer uses. Markers stay
+out of code blocks, where Markdown would print them.
 """
 
 import re
@@ -11,22 +12,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.checks import Question, load_questions
-from grader.config import (
-    CHECKS_DIRECTORY,
-    INSTRUCTIONS_PATH,
-    REPOSITORY_ROOT,
-    STUDENT_README_PATH,
-    Config,
-)
+from grader.config import REPOSITORY_ROOT, Assignment, Config, current_assignment
 from grader.errors import GraderError
+from grader.grading import exercise_module
 from grader.render import format_points
 
-MARKER = re.compile(r"<!-- figure (?P<name>[a-z_]+) -->(?P<value>.*?)<!-- /figure -->", re.DOTALL)
-# The documents that show figures: what students read, and the course's README.
-DOCUMENTS = (INSTRUCTIONS_PATH, STUDENT_README_PATH, REPOSITORY_ROOT / "README.md")
+MARKER = re.compile(
+    r"<!-- figure (?:(?P<owner>[a-z0-9][a-z0-9-]*)\.)?(?P<name>[a-z_]+) -->(?P<value>.*?)"
+    r"<!-- /figure -->",
+    re.DOTALL,
+)
+COURSE_README = REPOSITORY_ROOT / "README.md"
 
 
-def _epochs(count: int) -> str:
+def documents(assignment: Assignment) -> tuple[Path, ...]:
+    """The documents that show figures: what students read, and the course's README."""
+    paths = (assignment.instructions, assignment.student_readme, COURSE_README)
+    return tuple(path for path in paths if path.exists())
+
+
+def epochs_words(count: int) -> str:
     return "one epoch" if count == 1 else f"{count} epochs"
 
 
@@ -48,50 +53,49 @@ def rubric(questions: list[Question]) -> str:
     return "\n\n" + "\n".join(lines) + "\n\n"
 
 
-def baselines() -> dict[str, str]:
-    """What always answering "not five" scores: on the validation images the self-check
-    reports against, and on MNIST's test images the grader judges on."""
-    from grader.exercise import heldout_set, majority_baseline, training_split
-
-    _, _, _, validation_digits = training_split()
-    _, test_digits = heldout_set()
-    return {
-        "validation_baseline": f"{majority_baseline(validation_digits):.4f}",
-        "test_baseline": f"{majority_baseline(test_digits):.4f}",
-    }
-
-
 def figures(config: Config, questions: list[Question] | None = None) -> dict[str, str]:
     """Every figure by name, as the documents show it."""
     if questions is None:
-        questions = load_questions(CHECKS_DIRECTORY, config)
+        questions = load_questions(current_assignment().checks, config)
     cases = [case for question in questions for case in question.cases]
     public = sum(case.points for case in cases if not case.hidden)
-    accuracy = config.accuracy
-    return {
-        "graded_epochs": str(accuracy.epochs),
-        "graded_epochs_words": _epochs(accuracy.epochs),
-        "check_epochs": str(accuracy.check_epochs),
-        "check_epochs_words": _epochs(accuracy.check_epochs),
-        "validation_floor": f"{accuracy.validation_floor}",
+    values = {
         "max_points": format_points(config.max_points),
         "public_points": format_points(public),
         "hidden_points": format_points(config.max_points - public),
         "case_count": str(len(cases)),
         "rubric": rubric(questions),
-        **baselines(),
     }
+    if config.accuracy is not None:
+        accuracy = config.accuracy
+        check_epochs = accuracy.check_epochs or accuracy.epochs
+        values |= {
+            "graded_epochs": str(accuracy.epochs),
+            "graded_epochs_words": epochs_words(accuracy.epochs),
+            "check_epochs": str(check_epochs),
+            "check_epochs_words": epochs_words(check_epochs),
+            "validation_floor": f"{accuracy.validation_floor}",
+        }
+    # The exercise's own figures (baselines of its data, say), from its module.
+    own = getattr(exercise_module(current_assignment()), "figures", None)
+    return values | (own() if own is not None else {})
 
 
-def render_figures(text: str, values: dict[str, str], source: str = "document") -> str:
-    """The text with every marked figure set to its value."""
+def render_figures(
+    text: str, values: dict[str, str], source: str = "document", owner: str | None = None
+) -> str:
+    """The text with every marked figure set to its value: the unqualified ones, and those
+    qualified with `owner` (the assignment's name); another assignment's are left alone."""
 
     def value(match: re.Match[str]) -> str:
-        name = match["name"]
+        name, qualified = match["name"], match["owner"]
+        if qualified is not None and qualified != owner:
+            return match[0]
         if name not in values:
             known = ", ".join(sorted(values))
             raise GraderError(f"{source} marks an unknown figure {name!r} (known: {known}).")
-        return f"<!-- figure {name} -->{values[name]}<!-- /figure -->"
+        prefix = f"{qualified}." if qualified else ""
+        return f"<!-- figure {prefix}{name} -->{values[name]}<!-- /figure -->"
 
     return MARKER.sub(value, text)
 
@@ -102,20 +106,21 @@ def plain(text: str) -> str:
 
 
 def _each_document(
-    config: Config, act: Callable[[Path, str, str], None], documents: tuple[Path, ...]
+    config: Config, act: Callable[[Path, str, str], None], paths: tuple[Path, ...] | None
 ) -> None:
     values = figures(config)
-    for path in documents:
+    assignment = current_assignment()
+    for path in documents(assignment) if paths is None else paths:
         text = path.read_text()
-        act(path, text, render_figures(text, values, path.name))
+        act(path, text, render_figures(text, values, path.name, assignment.name))
 
 
-def stale_documents(config: Config, documents: tuple[Path, ...] = DOCUMENTS) -> list[Path]:
+def stale_documents(config: Config, paths: tuple[Path, ...] | None = None) -> list[Path]:
     """The documents whose figures differ from the grader's."""
     stale: list[Path] = []
-    _each_document(config, lambda p, old, new: stale.append(p) if old != new else None, documents)
+    _each_document(config, lambda p, old, new: stale.append(p) if old != new else None, paths)
     return stale
 
 
-def write_figures(config: Config, documents: tuple[Path, ...] = DOCUMENTS) -> None:
-    _each_document(config, lambda p, old, new: p.write_text(new) if old != new else None, documents)
+def write_figures(config: Config, paths: tuple[Path, ...] | None = None) -> None:
+    _each_document(config, lambda p, old, new: p.write_text(new) if old != new else None, paths)

@@ -11,12 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader.config import (
-    CHECKS_DIRECTORY,
-    SOLUTION_PATH,
-    Config,
-    config_path,
-)
+from grader.config import Config, config_path, current_assignment, relocated_config_text
 from grader.errors import GraderError
 from grader.release import copy_package, pinned_requirements, release_pyproject
 
@@ -36,13 +31,15 @@ def autograder_files(config: Config, staging: Path) -> list[Path]:
     (staging / "requirements.txt").write_text(pinned_requirements())
     (staging / "pyproject.toml").write_text(release_pyproject("autograder"))
     copy_package(staging, student_edition=False)
+    assignment = current_assignment()
     (staging / "tests").mkdir()
     for question_id in config.question_ids:
         name = f"{question_id}.py"
-        (staging / "tests" / name).write_bytes((CHECKS_DIRECTORY / name).read_bytes())
+        (staging / "tests" / name).write_bytes((assignment.checks / name).read_bytes())
     (staging / "assignment").mkdir()
-    (staging / "assignment" / "config.toml").write_bytes(config_path().read_bytes())
-    (staging / "assignment" / "solution.py").write_bytes(SOLUTION_PATH.read_bytes())
+    relocated = relocated_config_text(config_path().read_text(), assignment.template.name)
+    (staging / "assignment" / "config.toml").write_text(relocated)
+    (staging / "assignment" / "solution.py").write_bytes(assignment.solution.read_bytes())
     return sorted(path.relative_to(staging) for path in staging.rglob("*") if path.is_file())
 
 

@@ -25,16 +25,14 @@ import grader
 from grader import text
 from grader.checks import Question, load_questions, run_case, student_functions
 from grader.config import (
-    CHECKS_DIRECTORY,
     PUBLIC_PLAN_ARRAYS,
-    PUBLIC_PLAN_DIRECTORY,
     PUBLIC_PLAN_JSON,
-    SOLUTION_PATH,
+    Assignment,
     Config,
     active_config,
+    current_assignment,
 )
 from grader.errors import GraderError
-from grader.exercise import PLANNING_STAND_INS, sandbox_view
 from grader.protocol import Plan, RaisedError, StoredPlan
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
@@ -79,8 +77,10 @@ class GradingContext:
         )
 
 
-def load_reference(path: Path = SOLUTION_PATH) -> ModuleType:
-    """The reference solution: trusted code, imported to learn which calls the checks make."""
+def load_reference(path: Path | None = None) -> ModuleType:
+    """The reference solution (the assignment's, by default): trusted code, imported to learn
+    which calls the checks make."""
+    path = current_assignment().solution if path is None else path
     spec = importlib.util.spec_from_file_location("reference_solution", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -88,11 +88,30 @@ def load_reference(path: Path = SOLUTION_PATH) -> ModuleType:
     return module
 
 
+def exercise_module(assignment: Assignment) -> ModuleType | None:
+    """The module the assignment names for its data (config `[assignment] exercise`), if any."""
+    return importlib.import_module(assignment.exercise) if assignment.exercise else None
+
+
+def planning_stand_ins(assignment: Assignment) -> dict[str, Callable[..., Any]]:
+    """Functions that answer for the reference's while the plan is recorded (no training, no
+    download): the assignment's own, if it has any."""
+    return dict(getattr(exercise_module(assignment), "PLANNING_STAND_INS", {}))
+
+
+def sandbox_data(assignment: Assignment) -> dict[str, np.ndarray]:
+    """The arrays keras' dataset loader serves inside the sandbox: none unless the assignment
+    says which (and they never hold its held-out set)."""
+    module = exercise_module(assignment)
+    view = getattr(module, "sandbox_view", None)
+    return view() if view is not None else {}
+
+
 def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> tuple[Plan, dict]:
     """Run every case against the reference through a recorder; its calls are the plan."""
     import keras
 
-    recorder = PlanRecorder(reference, PLANNING_STAND_INS)
+    recorder = PlanRecorder(reference, planning_stand_ins(current_assignment()))
     functions = {name: recorder.function(name) for name in student_functions(questions)}
     for question in questions:
         recorder.question = question.id
@@ -112,7 +131,7 @@ def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> t
 def prepare_context(
     config: Config,
     work_directory: Path,
-    checks_directory: Path = CHECKS_DIRECTORY,
+    checks_directory: Path | None = None,
     public_only: bool = False,
     only: list[str] | None = None,
 ) -> GradingContext:
@@ -126,13 +145,16 @@ def prepare_context(
     # The check files read their settings through load_config(): they must see this config
     # (a calibration's, a self-check's budget), not whichever file the process started with.
     with active_config(config):
-        questions = load_questions(checks_directory, config, public_only=public_only)
-        if SOLUTION_PATH.exists():
+        assignment = current_assignment()
+        checks = assignment.checks if checks_directory is None else checks_directory
+        questions = load_questions(checks, config, public_only=public_only)
+        if assignment.solution.exists():
             plan, arrays = cached_plan(questions, config)
         elif public_only:
             plan, arrays = load_public_plan(questions)
         else:
-            raise GraderError(f"No reference solution at {SOLUTION_PATH}: grading needs it.")
+            raise GraderError(f"No reference solution at {assignment.solution}: grading needs it.")
+        view = sandbox_data(assignment)
     if only:
         unknown = [q for q in only if q not in config.question_ids]
         if unknown:
@@ -148,7 +170,7 @@ def prepare_context(
     np.savez(work_directory / "plan.npz", **arrays)
     write_child_plans(work_directory, plan, arrays)
     mnist_view = work_directory / "sandbox-mnist.npz"
-    np.savez(mnist_view, **sandbox_view())
+    np.savez(mnist_view, **view)
     return GradingContext(config, questions, plan, arrays, work_directory, mnist_view)
 
 
@@ -164,7 +186,8 @@ def plan_key(questions: list[Question], config: Config) -> str:
     digest = hashlib.sha256(checks_digest(questions).encode())
     for question in questions:
         digest.update(b"\0".join(case.name.encode() for case in question.cases) + b"\1")
-    digest.update(SOLUTION_PATH.read_bytes() + b"\2" + config.model_dump_json().encode())
+    solution = current_assignment().solution
+    digest.update(solution.read_bytes() + b"\2" + config.model_dump_json().encode())
     package = Path(grader.__file__).parent
     for path in sorted(package.glob("*.py")):
         digest.update(path.name.encode() + b"\3" + path.read_bytes())
@@ -229,7 +252,7 @@ def save_public_plan(questions: list[Question], seed: int, directory: Path) -> l
 
 
 def load_public_plan(questions: list[Question]) -> tuple[Plan, dict[str, np.ndarray]]:
-    directory = PUBLIC_PLAN_DIRECTORY
+    directory = current_assignment().plan_directory
     try:
         stored = StoredPlan.model_validate_json((directory / PUBLIC_PLAN_JSON).read_text())
         with np.load(directory / PUBLIC_PLAN_ARRAYS, allow_pickle=False) as saved:

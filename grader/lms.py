@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from grader.errors import GraderError
+from grader.submissions import submission_file
 from grader.text import display_name
 
 # A zip holds at most this many members and this many bytes once extracted.
@@ -159,7 +160,8 @@ def extract_zip(archive: Path, into: Path) -> Extracted:
 
 
 def _looks_like_one_submission(folder: Path) -> bool:
-    return (folder / "student_template.py").exists() and not (folder / GRADESCOPE_METADATA).exists()
+    named = folder / submission_file()
+    return named.exists() and not (folder / GRADESCOPE_METADATA).exists()
 
 
 # ---- Recognizing the shapes ---------------------------------------------------------------

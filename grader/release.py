@@ -16,14 +16,12 @@ from packaging.requirements import Requirement
 
 from grader.checks import load_questions
 from grader.config import (
-    CHECKS_DIRECTORY,
-    INSTRUCTIONS_PATH,
     REPOSITORY_ROOT,
-    STUDENT_README_PATH,
-    TEMPLATE_PATH,
     Config,
     active_config,
     config_path,
+    current_assignment,
+    relocated_config_text,
 )
 from grader.errors import GraderError
 from grader.figures import plain
@@ -163,13 +161,18 @@ def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
     """Write the student release into `out`; returns the files written, relative to it."""
     config.require_hidden()
     prepare_out(out, force)
-    shutil.copyfile(TEMPLATE_PATH, out / TEMPLATE_PATH.name)
-    _write(out / "INSTRUCTIONS.md", plain(INSTRUCTIONS_PATH.read_text()))
-    _write(out / "README.md", plain(STUDENT_README_PATH.read_text()))
+    assignment = current_assignment()
+    shutil.copyfile(assignment.template, out / assignment.template.name)
+    _write(out / "INSTRUCTIONS.md", plain(assignment.instructions.read_text()))
+    _write(out / "README.md", plain(assignment.student_readme.read_text()))
     _write(out / "requirements.txt", pinned_requirements())
     _write(out / "pyproject.toml", release_pyproject("student", student=True))
-    _write(out / "assignment" / "config.toml", public_config_text(config_path().read_text()))
-    write_public_checks(CHECKS_DIRECTORY, out / "tests", config.question_ids)
+    public = public_config_text(config_path().read_text())
+    _write(
+        out / "assignment" / "config.toml",
+        relocated_config_text(public, assignment.template.name),
+    )
+    write_public_checks(assignment.checks, out / "tests", config.question_ids)
     copy_package(out, student_edition=True)
     # Recorded with the self-check's budget, the one `grader check` trains with.
     with active_config(config.for_self_check()) as checking:

@@ -19,7 +19,14 @@ from grader.text import display_name
 if TYPE_CHECKING:
     from grader import lms
 
-SUBMISSION_FILE = "student_template.py"
+
+def submission_file() -> str:
+    """The name a submission folder holds its file under: the assignment's (config)."""
+    from grader.config import load_config
+
+    return load_config().submission.file_name
+
+
 MAX_SUBMISSION_BYTES = 1_000_000
 
 
@@ -45,15 +52,15 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        if path.name == SUBMISSION_FILE:
-            return None, f"no {SUBMISSION_FILE} in the folder"
+        if path.name == submission_file():
+            return None, f"no {submission_file()} in the folder"
         return None, f"{display_name(path.name)} does not exist"
     except OSError as error:
         return None, f"{display_name(path.name)} cannot be read ({error.strerror})"
     if stat.S_ISLNK(info.st_mode):
         return None, f"{display_name(path.name)} is a symbolic link; submit the file itself"
     if stat.S_ISDIR(info.st_mode):
-        return None, f"no {SUBMISSION_FILE} in the folder"
+        return None, f"no {submission_file()} in the folder"
     if not stat.S_ISREG(info.st_mode):
         return None, f"{display_name(path.name)} is not a regular file (a pipe, device or socket)"
     if info.st_size > MAX_SUBMISSION_BYTES:
@@ -93,7 +100,7 @@ def submission_at(path: Path, name: str | None = None) -> Submission:
 
     Its name is text whatever bytes the file name holds; the path is kept for reading."""
     is_folder = path.is_dir() and not path.is_symlink()
-    file = path / SUBMISSION_FILE if is_folder else path
+    file = path / submission_file() if is_folder else path
     # NAME.py is NAME; anything else keeps its whole name, so notes.txt never takes notes.py's row.
     default = path.stem if path.suffix == ".py" and not is_folder else path.name
     data, unreadable = _read(file)
@@ -106,10 +113,10 @@ def _other_submissions(folder: Path) -> list[str]:
     """Entries next to a folder's student_template.py that look like submissions of their own."""
     others = []
     for entry in sorted(folder.iterdir()):
-        if entry.name == SUBMISSION_FILE or entry.name.startswith("."):
+        if entry.name == submission_file() or entry.name.startswith("."):
             continue
         if entry.suffix == ".py" or (
-            entry.is_dir() and not entry.is_symlink() and (entry / SUBMISSION_FILE).exists()
+            entry.is_dir() and not entry.is_symlink() and (entry / submission_file()).exists()
         ):
             others.append(display_name(entry.name))
     return others
@@ -184,15 +191,15 @@ def discover(
                 skipped.extend(extracted.skipped)
             origin = f"{display_name(path.name)}:"
             found.extend(_folder(extracted.folder, skipped, origin, extracted.oversized))
-        elif path.is_dir() and (path / SUBMISSION_FILE).exists():
+        elif path.is_dir() and (path / submission_file()).exists():
             others = _other_submissions(path)
             if others:
                 shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
                 raise GraderError(
-                    f"{display_name(str(path))} holds {SUBMISSION_FILE} and {len(others)} other "
+                    f"{display_name(str(path))} holds {submission_file()} and {len(others)} other "
                     f"submission(s) ({shown}): is it one student's folder or a class? Pass "
                     f"{display_name(str(path / '*'))} to grade every file as its own submission, "
-                    f"or {display_name(str(path / SUBMISSION_FILE))} to grade only that file."
+                    f"or {display_name(str(path / submission_file()))} to grade only that file."
                 )
             found.append(submission_at(path))
         elif path.is_dir():

@@ -8,12 +8,18 @@ from rich.table import Table
 
 from grader.calibrate import calibrate, is_calibrated
 from grader.config import load_config
+from grader.errors import GraderError
 from grader.grading import prepare_context
 
 
 def main(*, console: Console) -> int:
     config = load_config()
     config.require_hidden()
+    if config.accuracy is None or config.calibration is None:
+        raise GraderError(
+            f"The assignment {config.assignment.name!r} has no thresholds to calibrate "
+            "(its config has no [accuracy] and [calibration] sections)."
+        )
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
         context = prepare_context(config, Path(work))
         console.print("Training the reference and known-wrong variants over seeds...")

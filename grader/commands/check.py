@@ -16,7 +16,9 @@ from grader.submissions import submission_at
 def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
     """Exit status 0 only when every public case (of the `only` questions, if given) passed."""
     config = load_config().for_self_check()
-    training = f" (this trains your model for {config.accuracy.epochs} epoch(s))"
+    training = ""
+    if config.accuracy is not None:
+        training = f" (this trains your model for {config.accuracy.epochs} epoch(s))"
     if only:
         console.print(
             f"Checking {file} on {', '.join(only)} only"

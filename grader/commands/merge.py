@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.batch import BatchReport, print_summary
-from grader.config import CHECKS_DIRECTORY, load_config
+from grader.config import current_assignment, load_config
 from grader.render import Redactor, print_gradebook, write_outputs
 from grader.report import write_report
 from grader.shards import read_shards, write_journal
@@ -21,7 +21,8 @@ def main(*, out: Path, shards: list[Path], console: Console) -> int:
     for folder, count in merged.per_shard.items():
         console.print(f"{folder}: {count} row(s)", highlight=False)
     write_journal(merged, out)
-    redact = Redactor([CHECKS_DIRECTORY / f"{q}.py" for q in config.question_ids])
+    checks = current_assignment().checks
+    redact = Redactor([checks / f"{q}.py" for q in config.question_ids])
     visibility = config.gradescope.hidden_visibility
     write_outputs(merged.rows, config.question_ids, out, redact, visibility)
     write_report(merged.rows, config.question_ids, out / "report.html")

@@ -5,34 +5,50 @@ That is student_template.py, the example submissions in assignment/examples/, an
 the documents show (grader.figures).
 """
 
+from pathlib import Path
+
 from rich.console import Console
 
-from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, SOLUTION_PATH, TEMPLATE_PATH, Config
+from grader.config import REPOSITORY_ROOT, current_assignment, load_config
 from grader.examples import stale_examples, write_examples
 from grader.figures import stale_documents, write_figures
+from grader.grading import exercise_module
 from grader.template import template_is_current, write_template
 
 
-def main(*, check: bool, console: Console, config: Config) -> int:
+def main(*, check: bool, console: Console) -> int:
+    config = load_config()
+    assignment = current_assignment()
+    solution, template, examples = assignment.solution, assignment.template, assignment.examples
+    # The assignment's typical mistakes, each an example submission (its exercise module's).
+    mistakes = tuple(getattr(exercise_module(assignment), "MISTAKES", ()))
     if check:
-        stale = [] if template_is_current(SOLUTION_PATH, TEMPLATE_PATH) else [TEMPLATE_PATH.name]
-        stale += [f"examples/{name}" for name in stale_examples(SOLUTION_PATH, EXAMPLES_DIRECTORY)]
-        stale += [str(p.relative_to(REPOSITORY_ROOT)) for p in stale_documents(config)]
+        stale = [] if template_is_current(solution, template) else [template.name]
+        stale += [f"examples/{name}" for name in stale_examples(solution, examples, mistakes)]
+        stale += [_shown(path) for path in stale_documents(config)]
         if stale:
             console.print(
                 f"[red]Out of date:[/] {', '.join(stale)}. Regenerate with `grader template`."
             )
             return 1
         console.print(
-            f"{TEMPLATE_PATH.name} and the examples match {SOLUTION_PATH.name}; the documents' "
+            f"{template.name} and the examples match {solution.name}; the documents' "
             "figures match the config."
         )
         return 0
-    write_template(SOLUTION_PATH, TEMPLATE_PATH)
-    write_examples(SOLUTION_PATH, EXAMPLES_DIRECTORY)
+    write_template(solution, template)
+    write_examples(solution, examples, mistakes)
     write_figures(config)
     console.print(
-        f"Wrote {TEMPLATE_PATH.name} and {EXAMPLES_DIRECTORY} from {SOLUTION_PATH}, and the "
+        f"Wrote {template.name} and {examples} from {solution}, and the "
         "documents' figures from the config."
     )
     return 0
+
+
+def _shown(path: Path) -> str:
+    return (
+        str(path.relative_to(REPOSITORY_ROOT))
+        if path.is_relative_to(REPOSITORY_ROOT)
+        else str(path)
+    )

@@ -15,11 +15,16 @@ from grader.config import (
     SOLUTION_PATH,
     STUDENT_README_PATH,
     TEMPLATE_PATH,
+    Assignment,
     load_config_file,
 )
 from grader.errors import GraderError
-from grader.figures import DOCUMENTS, MARKER, figures, plain, render_figures, stale_documents
+from grader.figures import MARKER, documents, figures, plain, render_figures, stale_documents
 from grader.render import format_points
+
+
+def default_assignment() -> Assignment:
+    return Assignment.of(load_config_file(DEFAULT_CONFIG_PATH), DEFAULT_CONFIG_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +46,14 @@ def test_a_changed_config_makes_every_document_stale(course, tmp_path):
     document["questions"]["normalize"]["points"] = 3
     changed = tmp_path / "config.toml"
     changed.write_text(tomlkit.dumps(document))
-    assert stale_documents(load_config_file(changed)) == list(DOCUMENTS)
+    assert stale_documents(load_config_file(changed)) == list(documents(default_assignment()))
 
 
 def test_each_document_marks_the_figures_a_student_needs():
-    marked = {path: {m["name"] for m in MARKER.finditer(path.read_text())} for path in DOCUMENTS}
+    marked = {
+        path: {m["name"] for m in MARKER.finditer(path.read_text())}
+        for path in documents(default_assignment())
+    }
     assert {"rubric", "max_points", "hidden_points", "graded_epochs", "check_epochs_words"} <= (
         marked[INSTRUCTIONS_PATH]
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.submissions import SUBMISSION_FILE, discover
+from grader.submissions import discover, submission_file
 
 SOURCE = "def normalize(images):\n    return images / 255\n"
 
@@ -17,7 +17,7 @@ def folder(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "carol.py").write_text(SOURCE)
     (folder / "alice").mkdir()
-    (folder / "alice" / SUBMISSION_FILE).write_text(SOURCE)
+    (folder / "alice" / submission_file()).write_text(SOURCE)
     (folder / "notes.txt").write_text(SOURCE)
     (folder / "empty.py").write_text("  \n")
     (folder / "binary.py").write_bytes(b"def f():\0\n")
@@ -43,7 +43,7 @@ def test_every_entry_gets_one_submission(folder):
     problems = {submission.name: submission.problem for submission in found}
     assert problems["alice"] is None and problems["carol"] is None
     assert "binary" in problems["binary"]
-    assert SUBMISSION_FILE in problems["dave"]
+    assert submission_file() in problems["dave"]
     assert "empty" in problems["empty"]
     assert "UTF-8" in problems["latin1"]
     assert "not a Python file" in problems["notes.txt"]
@@ -52,7 +52,7 @@ def test_every_entry_gets_one_submission(folder):
 def test_good_submissions_point_at_their_source(folder):
     """Does a good submission point at its source file, with that file's sha256?"""
     alice = next(submission for submission in discover([folder]) if submission.name == "alice")
-    assert alice.path == folder / "alice" / SUBMISSION_FILE
+    assert alice.path == folder / "alice" / submission_file()
     assert alice.sha256 == hashlib.sha256(SOURCE.encode()).hexdigest()
 
 
