@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from grader.files import write_whole
+
 ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
 NOTEBOOK_HELP = (
@@ -126,11 +128,8 @@ def _message_results(message: str, seconds: float) -> dict[str, Any]:
 
 
 def _write_results(results_directory: Path, results: dict[str, Any]) -> Path:
-    results_directory.mkdir(parents=True, exist_ok=True)
     path = results_directory / "results.json"
-    partial = path.with_name("results.json.partial")
-    partial.write_text(json.dumps(results, indent=2))
-    partial.replace(path)
+    write_whole(path, json.dumps(results, indent=2))
     return path
 
 

@@ -22,7 +22,6 @@ import http.client
 import io
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -34,6 +33,7 @@ import numpy as np
 import platformdirs
 
 from grader.errors import DatasetMissing, GraderError
+from grader.files import write_whole
 
 DATA_ENV = "GRADER_DATA"
 APP_NAME = "perceptron-grader"
@@ -364,18 +364,8 @@ def _fetch(url: str) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and os.replace: the file is old or new, whole."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, STORE_FILE_MODE)  # mkstemp makes it private; others may read the store
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """The file is old or new, whole, and on disk before it is in place (others may read it)."""
+    write_whole(path, data, mode=STORE_FILE_MODE, durable=True)
 
 
 def _npz_bytes(verified: list[_Verified]) -> bytes:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grader.config import Config, config_path, current_assignment, relocated_config_text
 from grader.errors import GraderError
+from grader.files import replaced_whole
 from grader.release import copy_package, pinned_requirements, release_pyproject
 
 SCRIPTS_DIRECTORY = Path(__file__).resolve().parent / "gradescope_files"
@@ -52,14 +53,14 @@ def export_gradescope(out: Path, config: Config, force: bool = False) -> list[st
     with tempfile.TemporaryDirectory(prefix="grader-export-") as work:
         staging = Path(work)
         files = autograder_files(config, staging)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(out.name + ".partial")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            replaced_whole(out) as partial,
+            zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
             for relative in files:
                 info = zipfile.ZipInfo(relative.as_posix(), date_time=EPOCH)
                 mode = EXECUTABLE if relative.name in SCRIPTS else REGULAR
                 info.external_attr = mode << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, (staging / relative).read_bytes())
-        partial.replace(out)
     return [relative.as_posix() for relative in files]

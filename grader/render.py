@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.diagnoses import KINDS
+from grader.files import write_whole
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.text import capped, csv_cell, file_id, note, printable
 
@@ -229,14 +230,8 @@ def write_outputs(
     """grades.csv and results/NAME.json, written whole and then moved into place."""
     (out / "results").mkdir(parents=True, exist_ok=True)
     for result in results:
-        _write(
+        write_whole(
             out / "results" / f"{file_id(result.submission)}.json",
             json.dumps(gradescope_results(result, redact, hidden_visibility), indent=2),
         )
-    _write(out / "grades.csv", gradebook_csv(results, question_ids))
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
+    write_whole(out / "grades.csv", gradebook_csv(results, question_ids))

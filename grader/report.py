@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from grader.diagnoses import KINDS
+from grader.files import write_whole
 from grader.records import Status, SubmissionResult
 from grader.render import format_points
 
@@ -655,8 +656,4 @@ def write_report(
     title: str = DEFAULT_TITLE,
 ) -> None:
     """Write the instructor report to `path`, whole, then move it into place."""
-    html = render_report(results, question_ids, title=title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(path)
+    write_whole(path, render_report(results, question_ids, title=title))

@@ -39,6 +39,7 @@ FAST_MODULES = {
     "test_assignments",
     "test_equivalents",
     "test_figures",
+    "test_files",
     "test_intake_output",
     "test_lms",
     "test_load_content",
