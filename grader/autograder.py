@@ -116,17 +116,6 @@ def locate_submission(submission: Path, file_name: str) -> Located:
     )
 
 
-def _message_results(message: str, seconds: float) -> dict[str, Any]:
-    return {
-        "score": 0.0,
-        "execution_time": round(seconds, 2),
-        "output": message,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [],
-    }
-
-
 def _write_results(results_directory: Path, results: dict[str, Any]) -> Path:
     path = results_directory / "results.json"
     write_whole(path, json.dumps(results, indent=2))
@@ -197,7 +186,9 @@ def run(root: Path) -> int:
             "The autograder failed on its side while grading this submission (not your fault): "
             f"{type(error).__name__}. Your instructor can see the details and will regrade it."
         )
-        results = _message_results(message, time.perf_counter() - started)
+        from grader.render import gradescope_document
+
+        results = gradescope_document(0.0, time.perf_counter() - started, message)
     _write_results(results_directory, results)
     return 0
 

@@ -6,6 +6,7 @@ suite aside), every check file in tests/, and assignment/ with the full config a
 solution (the plan is recorded from it). Gradescope unpacks it into /autograder/source.
 """
 
+import json
 import stat
 import tempfile
 import zipfile
@@ -15,6 +16,7 @@ from grader.config import Config, config_path, current_assignment, relocated_con
 from grader.errors import GraderError
 from grader.files import replaced_whole
 from grader.release import copy_package, pinned_requirements, release_pyproject
+from grader.render import FALLBACK_MESSAGE, FALLBACK_RESULTS, gradescope_document
 
 SCRIPTS_DIRECTORY = Path(__file__).resolve().parent / "gradescope_files"
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -32,6 +34,8 @@ def autograder_files(config: Config, staging: Path) -> list[Path]:
     (staging / "requirements.txt").write_text(pinned_requirements())
     (staging / "pyproject.toml").write_text(release_pyproject("autograder"))
     copy_package(staging, student_edition=False)
+    fallback = gradescope_document(0.0, 0.0, FALLBACK_MESSAGE)
+    (staging / FALLBACK_RESULTS).write_text(json.dumps(fallback, indent=2))
     assignment = current_assignment()
     (staging / "tests").mkdir()
     for question_id in config.question_ids:

@@ -210,13 +210,31 @@ def gradescope_results(
     summary = f"Status: {result.status.value}."
     if result.note:
         summary += " " + redact(note(result.note))
+    return gradescope_document(result.total, result.seconds, summary, tests)
+
+
+# What a submission's results.json says when the autograder itself could not start (Python or
+# the grader would not run): `grader export gradescope` writes it into the zip as
+# FALLBACK_RESULTS, and run_autograder copies it into place when nothing else was written.
+FALLBACK_RESULTS = "fallback-results.json"
+FALLBACK_MESSAGE = (
+    "The autograder could not start (not your fault). Your instructor can see the log and will "
+    "regrade this submission."
+)
+
+
+def gradescope_document(
+    score: float, seconds: float, output: str, tests: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Every results.json the grader writes is built here (Gradescope's specification): the
+    submission's score and summary for the student, its stdout for staff only."""
     return {
-        "score": result.total,
-        "execution_time": result.seconds,
-        "output": summary,
+        "score": score,
+        "execution_time": round(seconds, 2),
+        "output": output,
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": tests,
+        "tests": tests or [],
     }
 
 

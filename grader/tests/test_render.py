@@ -233,3 +233,24 @@ def test_a_pass_says_what_was_reached_and_a_hidden_pass_does_not(redact):
         "785 parameters",
         "Hidden check passed.",
     ]
+
+
+def test_every_results_json_comes_from_one_builder_and_meets_the_schema(tmp_path):
+    """The fallback the Gradescope zip carries (copied into place when the autograder cannot
+    start) is built like every other results.json, and Gradescope's schema accepts both."""
+    import jsonschema
+
+    from grader.config import load_config
+    from grader.gradescope import autograder_files
+    from grader.render import FALLBACK_MESSAGE, FALLBACK_RESULTS, gradescope_document
+
+    schema = json.loads((Path(__file__).parent / "gradescope-results.schema.json").read_text())
+    message = gradescope_document(0.0, 1.234, "Could not grade.")
+    jsonschema.validate(message, schema)
+    assert message["execution_time"] == 1.23 and message["tests"] == []
+    files = autograder_files(load_config(), tmp_path)
+    assert Path(FALLBACK_RESULTS) in files
+    fallback = json.loads((tmp_path / FALLBACK_RESULTS).read_text())
+    jsonschema.validate(fallback, schema)
+    assert fallback == gradescope_document(0.0, 0.0, FALLBACK_MESSAGE)
+    assert FALLBACK_RESULTS in (tmp_path / "run_autograder").read_text()
