@@ -19,12 +19,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 app = typer.Typer(
-    help="Check and grade Keras exercises safely: the student's code runs only in a sandbox.",
+    help="Keras exercises, checked safely: the student's code runs only in a sandbox.",
     no_args_is_help=True,
     add_completion=False,
 )
-# A student release ships the grader without its staff commands (grader/release.py).
-STAFF_EDITION = importlib.util.find_spec("grader.commands.grade") is not None
+# A student release ships the grader without its staff commands (grader/course/release.py).
+STAFF_EDITION = importlib.util.find_spec("grader.course") is not None
 # Wide enough for the gradebook when the output goes to a file or a CI log.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
@@ -118,7 +118,7 @@ def grade(
     command after an interruption grades only the rest.
     """
     _staff_only("grade")
-    from grader.commands import grade as command
+    from grader.course.commands import grade as command
 
     _run(
         command.main,
@@ -142,7 +142,7 @@ def merge(
     Refuses shards that would lose or double a row, or that were graded with other settings.
     """
     _staff_only("merge")
-    from grader.commands import merge as command
+    from grader.course.commands import merge as command
 
     _run(command.main, assignment, out=out, shards=shards)
 
@@ -180,7 +180,7 @@ def data(
 def calibrate(assignment: AssignmentOption = None) -> None:
     """Train right and known-wrong pipelines over seeds; check the thresholds separate them."""
     _staff_only("calibrate")
-    from grader.commands import calibrate as command
+    from grader.course.commands import calibrate as command
 
     _run(command.main, assignment)
 
@@ -193,7 +193,7 @@ def template(
     """Regenerate student_template.py and the examples from assignment/solution.py, and the
     documents' figures from the config."""
     _staff_only("template")
-    from grader.commands import template as command
+    from grader.course.commands import template as command
 
     _run(command.main, assignment, check=check)
 
@@ -206,7 +206,7 @@ def release(
 ) -> None:
     """Write the student release: template, instructions, public checks, pinned requirements."""
     _staff_only("release")
-    from grader.commands import release as command
+    from grader.course.commands import release as command
 
     _run(command.main, assignment, out=out, force=force)
 
@@ -223,6 +223,6 @@ def export_gradescope(
 ) -> None:
     """Write Gradescope's autograder zip: setup.sh, run_autograder and this trusted grader."""
     _staff_only("export")
-    from grader.commands import export as command
+    from grader.course.commands import export as command
 
     _run(command.main, assignment, out=out, force=force)

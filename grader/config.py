@@ -55,7 +55,8 @@ class DataSettings(_Section):
 
 
 # Settings only hidden checks and course staff use carry this mark. A student release
-# (grader/release.py) leaves them out of its config.toml; the grader then checks but never grades.
+# (grader/course/release.py) leaves them out of its config.toml; the grader then checks but
+# never grades.
 HIDDEN: dict = {"hidden": True}
 
 

@@ -16,7 +16,6 @@ import numpy as np
 from grader.check_helpers import build, outputs, require_array
 from grader.config import load_config
 from grader.datasets import load_mnist_arrays
-from grader.examples import MISTAKES  # noqa: F401 (the exercise's mistakes, for grader template)
 
 TARGET_DIGIT = 5
 PIXEL_LEVELS = 256
@@ -158,7 +157,7 @@ def heldout_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
 
 
 def figures() -> dict[str, str]:
-    """The exercise's figures for its documents (grader.figures): what always answering "not
+    """The exercise's figures for its documents (grader.course.figures): what always answering "not
     five" scores on the validation images the self-check reports against, and on MNIST's test
     images the grader judges on."""
     _, _, _, validation_digits = training_split()
@@ -167,3 +166,11 @@ def figures() -> dict[str, str]:
         "validation_baseline": f"{majority_baseline(validation_digits):.4f}",
         "test_baseline": f"{majority_baseline(test_digits):.4f}",
     }
+
+
+def mistakes() -> tuple:
+    """The exercise's typical mistakes, each written as an example submission by `grader
+    template` (staff only: they are edits of the reference solution)."""
+    from grader.course.examples import MISTAKES
+
+    return MISTAKES

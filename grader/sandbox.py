@@ -74,7 +74,7 @@ DONE_NAME = "done.json"
 ENCODED_KEYS = {"array", "scalar", "literal", "tuple", "list", "model", "history", "opaque"}
 
 # Folders of the grader package the sandbox sees empty (bwrap tier).
-HIDDEN_FROM_CHILD = ("tests", "commands", "gradescope_files")
+HIDDEN_FROM_CHILD = ("tests", "course")
 SANDBOX_ENV = "GRADER_SANDBOX"
 TIERS = ("bwrap", "unshare", "uid", "basic")
 Tier = Literal["bwrap", "unshare", "uid", "basic"]

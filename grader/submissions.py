@@ -2,7 +2,7 @@
 
 A submission is `NAME.py`, or a folder `NAME/` holding `student_template.py`. Anything else in a
 folder of submissions still gets a row: status `invalid`, with a note saying why. A folder or zip
-downloaded from Canvas, Moodle or Gradescope gives one row per student (grader/lms.py).
+downloaded from Canvas, Moodle or Gradescope gives one row per student (grader/course/lms.py).
 """
 
 import dataclasses
@@ -17,7 +17,7 @@ from grader.errors import GraderError
 from grader.text import display_name
 
 if TYPE_CHECKING:
-    from grader import lms
+    from grader.course import lms
 
 
 def submission_file() -> str:
@@ -141,7 +141,7 @@ def _folder(
     oversized: dict[Path, str] | None = None,
 ) -> list[Submission]:
     """A class folder: an LMS download's students, then every other entry as its own row."""
-    from grader import lms  # staff-only (a student release checks single files)
+    from grader.course import lms  # staff-only (a student release checks single files)
 
     intake = lms.read_download(path)
     if skipped is not None:
@@ -182,7 +182,7 @@ def discover(
         if path.is_symlink():
             found.append(submission_at(path))
         elif path.is_file() and path.suffix.lower() == ".zip":
-            from grader import lms
+            from grader.course import lms
 
             if workspace is None:
                 raise GraderError(f"{display_name(str(path))} is a zip: unpack it first.")

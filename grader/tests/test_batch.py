@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
-import grader.batch as batch
-from grader.batch import JOURNAL_NAME, SETTINGS_KEY, available_memory, default_workers, grade_batch
+import grader.course.batch as batch
 from grader.config import REPOSITORY_ROOT, TEMPLATE_PATH
+from grader.course.batch import (
+    JOURNAL_NAME,
+    SETTINGS_KEY,
+    available_memory,
+    default_workers,
+    grade_batch,
+)
 from grader.errors import GraderError
 from grader.records import Status
 from grader.submissions import discover, submission_at

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.calibrate import VARIANTS, calibrate, is_calibrated
+from grader.course.calibrate import VARIANTS, calibrate, is_calibrated
 
 
 @pytest.mark.slow

@@ -96,9 +96,13 @@ def test_missing_data_is_one_clear_line(tmp_path):
 
 
 def test_template_check_command():
-    """Does `grader template --check` confirm the committed template is current?"""
-    completed = grader("template", "--check")
+    """Does `grader template --check` confirm the committed template and the documents'
+    figures are current? (With the course's config as shipped: the suite's own config trains
+    fewer epochs, which the documents do not describe, and the command says so.)"""
+    completed = grader("template", "--check", "--assignment", "perceptron")
     assert completed.returncode == 0, completed.stdout
+    stale = grader("template", "--check")
+    assert stale.returncode == 1 and "Out of date: assignment/INSTRUCTIONS.md" in stale.stdout
 
 
 def test_release_and_export_commands_write_their_outputs(tmp_path):

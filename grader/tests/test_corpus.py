@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands.grade import parent_memory_bound_mb
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH
-from grader.examples import MISTAKES
+from grader.course.commands.grade import parent_memory_bound_mb
+from grader.course.examples import MISTAKES
 from grader.sandbox import select_tier
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -4,7 +4,7 @@ fails exactly the questions it should, with the diagnosis a TA would give."""
 import pytest
 
 from grader.config import EXAMPLES_DIRECTORY, TEMPLATE_PATH
-from grader.examples import MISTAKES
+from grader.course.examples import MISTAKES
 from grader.records import Outcome, Status
 
 

@@ -1,5 +1,5 @@
 """Every figure a student reads comes from the config, the check files and the data
-(grader.figures): a document that disagrees with the grader fails here."""
+(grader.course.figures): a document that disagrees with the grader fails here."""
 
 import re
 
@@ -18,8 +18,8 @@ from grader.config import (
     Assignment,
     load_config_file,
 )
+from grader.course.figures import MARKER, documents, figures, plain, render_figures, stale_documents
 from grader.errors import GraderError
-from grader.figures import MARKER, documents, figures, plain, render_figures, stale_documents
 from grader.render import format_points
 
 

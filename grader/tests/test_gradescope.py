@@ -19,11 +19,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.autograder import CLOSED_FOLDERS
 from grader.checks import load_questions
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, TEMPLATE_PATH, load_config
+from grader.course.autograder import CLOSED_FOLDERS
+from grader.course.gradescope import export_gradescope
 from grader.errors import GraderError
-from grader.gradescope import export_gradescope
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.render import Redactor, gradescope_results
 
@@ -140,7 +140,11 @@ def test_zip_follows_gradescope_layout(autograder_zip):
     for script in ("setup.sh", "run_autograder"):
         assert modes[script] & stat.S_IXUSR, script
     assert {f"tests/{q}.py" for q in load_config().question_ids} <= names
-    assert {"assignment/config.toml", "assignment/solution.py", "grader/autograder.py"} <= names
+    assert {
+        "assignment/config.toml",
+        "assignment/solution.py",
+        "grader/course/autograder.py",
+    } <= names
     assert not any(name.startswith("grader/tests/") for name in names)
     assert not any("__pycache__" in name for name in names)
 

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from grader.config import EXAMPLES_DIRECTORY, SOLUTION_PATH
-from grader.examples import strip_markers
+from grader.course.examples import strip_markers
 from grader.grading import grade_submission
 from grader.records import Outcome, Status
 from grader.sandbox import rest_timeout

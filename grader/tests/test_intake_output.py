@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.autograder import locate_submission
+from grader.course.autograder import locate_submission
 from grader.errors import GraderError
 from grader.records import Status, SubmissionResult
 from grader.render import Redactor, gradebook_csv, write_outputs

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import lms
 from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH
+from grader.course import lms
 from grader.errors import GraderError
 from grader.submissions import MAX_SUBMISSION_BYTES, discover
 

@@ -22,11 +22,11 @@ from grader.config import (
     hidden_keys,
     load_config,
 )
+from grader.course.publish import public_check_source, public_config_text
+from grader.course.release import STAFF_PACKAGES, build_release, text_files
 from grader.diagnoses import KINDS
 from grader.errors import GraderError
 from grader.grading import build_plan, load_reference
-from grader.publish import public_check_source, public_config_text
-from grader.release import STAFF_MODULES, build_release, text_files
 from grader.render import format_points
 
 SOLUTION_REGION = re.compile(r"# BEGIN SOLUTION[^\n]*\n(.*?)# END SOLUTION", re.DOTALL)
@@ -176,7 +176,8 @@ def test_release_holds_what_students_need_and_no_staff_module(release):
         CHECKS_DIRECTORY.parent / "student_template.py"
     ).read_text()
     shipped = {p.relative_to(release / "grader").as_posix() for p in release.rglob("grader/**/*")}
-    assert not shipped & STAFF_MODULES
+    assert not any(name.split("/")[0] in STAFF_PACKAGES for name in shipped)
+    assert "check.py" in {name.rsplit("/", 1)[-1] for name in shipped}
     assert not any(name.startswith("tests") for name in shipped)
     assert not (release / "assignment" / "solution.py").exists()
     assert not (release / "assignment" / "examples").exists()

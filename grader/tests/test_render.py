@@ -241,7 +241,7 @@ def test_every_results_json_comes_from_one_builder_and_meets_the_schema(tmp_path
     import jsonschema
 
     from grader.config import load_config
-    from grader.gradescope import autograder_files
+    from grader.course.gradescope import autograder_files
     from grader.render import FALLBACK_MESSAGE, FALLBACK_RESULTS, gradescope_document
 
     schema = json.loads((Path(__file__).parent / "gradescope-results.schema.json").read_text())

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.course.report import render_report, write_report
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.render import format_points
-from grader.report import render_report, write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import Journal
 from grader.config import EXAMPLES_DIRECTORY, TEMPLATE_PATH
+from grader.course.batch import Journal
+from grader.course.shards import Shard, parse_shard, read_shards, select, shard_of, write_journal
 from grader.errors import GraderError
 from grader.records import CaseResult as Case
 from grader.records import Outcome, QuestionResult, Status, SubmissionResult
-from grader.shards import Shard, parse_shard, read_shards, select, shard_of, write_journal
 from grader.submissions import Submission
 
 GRADER = [sys.executable, "-m", "grader"]

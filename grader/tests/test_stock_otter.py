@@ -23,9 +23,9 @@ import pytest
 
 from grader.checks import load_questions
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, TEMPLATE_PATH, load_config
+from grader.course.examples import MISTAKES
+from grader.course.publish import write_public_checks
 from grader.datasets import mnist_npz_path
-from grader.examples import MISTAKES
-from grader.publish import write_public_checks
 from grader.records import Outcome, SubmissionResult
 
 SUPPORT = Path(__file__).with_name("stock_otter")

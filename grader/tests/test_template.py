@@ -5,9 +5,9 @@ import ast
 import pytest
 
 from grader.config import EXAMPLES_DIRECTORY, SOLUTION_PATH, TEMPLATE_PATH
+from grader.course.examples import MISTAKES, stale_examples
+from grader.course.template import render_template, template_is_current
 from grader.errors import GraderError
-from grader.examples import MISTAKES, stale_examples
-from grader.template import render_template, template_is_current
 
 API = ["EPOCHS", "load_mnist", "normalize", "is_five", "build_perceptron", "train"]
 

@@ -1,11 +1,11 @@
-"""`grader export gradescope --out autograder.zip` (grader/gradescope.py)."""
+"""`grader export gradescope --out autograder.zip` (grader/course/gradescope.py)."""
 
 from pathlib import Path
 
 from rich.console import Console
 
 from grader.config import load_config
-from grader.gradescope import export_gradescope
+from grader.course.gradescope import export_gradescope
 
 
 def main(*, out: Path, force: bool, console: Console) -> int:

@@ -43,4 +43,4 @@ if [ "${1:-}" != "--verify-only" ]; then
     fi
 fi
 
-exec "$PYTHON" -m grader.autograder verify --root "$ROOT"
+exec "$PYTHON" -m grader.course.autograder verify --root "$ROOT"

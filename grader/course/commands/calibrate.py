@@ -6,8 +6,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from grader.calibrate import calibrate, is_calibrated
 from grader.config import load_config
+from grader.course.calibrate import calibrate, is_calibrated
 from grader.errors import GraderError
 from grader.grading import prepare_context
 

@@ -2,7 +2,7 @@
 the config.
 
 That is student_template.py, the example submissions in assignment/examples/, and the figures
-the documents show (grader.figures).
+the documents show (grader.course.figures).
 """
 
 from pathlib import Path
@@ -10,10 +10,10 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.config import REPOSITORY_ROOT, current_assignment, load_config
-from grader.examples import stale_examples, write_examples
-from grader.figures import stale_documents, write_figures
+from grader.course.examples import stale_examples, write_examples
+from grader.course.figures import stale_documents, write_figures
+from grader.course.template import template_is_current, write_template
 from grader.grading import exercise_module
-from grader.template import template_is_current, write_template
 
 
 def main(*, check: bool, console: Console) -> int:
@@ -21,7 +21,8 @@ def main(*, check: bool, console: Console) -> int:
     assignment = current_assignment()
     solution, template, examples = assignment.solution, assignment.template, assignment.examples
     # The assignment's typical mistakes, each an example submission (its exercise module's).
-    mistakes = tuple(getattr(exercise_module(assignment), "MISTAKES", ()))
+    listed = getattr(exercise_module(assignment), "mistakes", None)
+    mistakes = tuple(listed()) if listed is not None else ()
     if check:
         stale = [] if template_is_current(solution, template) else [template.name]
         stale += [f"examples/{name}" for name in stale_examples(solution, examples, mistakes)]

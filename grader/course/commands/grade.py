@@ -12,13 +12,13 @@ from types import FrameType
 
 from rich.console import Console
 
-from grader.batch import JOURNAL_NAME, default_workers, grade_batch, print_summary
 from grader.config import load_config
+from grader.course.batch import JOURNAL_NAME, default_workers, grade_batch, print_summary
+from grader.course.report import write_report
+from grader.course.shards import parse_shard, select
 from grader.grading import prepare_context
 from grader.render import Redactor, print_gradebook
-from grader.report import write_report
 from grader.sandbox import MAX_REPORT_BYTES, describe_sandbox
-from grader.shards import parse_shard, select
 from grader.submissions import discover
 
 INTERRUPTED_EXIT = 130

@@ -8,7 +8,7 @@ should, with the intended diagnosis.
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.template import BEGIN, END
+from grader.course.template import BEGIN, END
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.batch import JOURNAL_NAME, SETTINGS_KEY, Journal
+from grader.course.batch import JOURNAL_NAME, SETTINGS_KEY, Journal
 from grader.errors import GraderError
 from grader.records import SubmissionResult
 from grader.submissions import Submission

@@ -1,9 +1,10 @@
 """What a course hands out, built from the repository: the student release and its parts.
 
 `grader release --out DIR` writes the folder students download: the template, the instructions,
-the public checks (grader.publish), a config without hidden settings, the public checks' recorded
-plan (so `grader check` needs no reference solution), the grader's student edition (no staff
-commands, nothing derived from the solution) and a requirements file pinned like the autograder's.
+the public checks (grader.course.publish), a config without hidden settings, the public checks'
+recorded plan (so `grader check` needs no reference solution), the grader's student edition
+(without grader.course: no staff commands, nothing derived from the solution) and a
+requirements file pinned like the autograder's.
 """
 
 import shutil
@@ -23,38 +24,17 @@ from grader.config import (
     current_assignment,
     relocated_config_text,
 )
+from grader.course.figures import plain
+from grader.course.publish import public_config_text, write_public_checks
 from grader.errors import GraderError
-from grader.figures import plain
 from grader.grading import save_public_plan
-from grader.publish import public_config_text, write_public_checks
 
 GRADER_PACKAGE = REPOSITORY_ROOT / "grader"
-# Modules only course staff run, and those that hold solution text (examples.py writes the
-# typical mistakes as edits of the reference): never in a student release.
-STAFF_MODULES = frozenset(
-    {
-        "autograder.py",
-        "batch.py",
-        "calibrate.py",
-        "examples.py",
-        "figures.py",
-        "gradescope.py",
-        "lms.py",
-        "publish.py",
-        "release.py",
-        "report.py",
-        "shards.py",
-        "template.py",
-        "commands/calibrate.py",
-        "commands/export.py",
-        "commands/grade.py",
-        "commands/merge.py",
-        "commands/release.py",
-        "commands/template.py",
-        "gradescope_files/run_autograder",
-        "gradescope_files/setup.sh",
-    }
-)
+# The course staff's package (batch grading, the report, releases, Gradescope, calibration, and
+# the modules that hold solution text: examples.py writes the typical mistakes as edits of the
+# reference) and the grader's own tests: never in a student release. The student edition is the
+# rest of the package, whatever modules it gains.
+STAFF_PACKAGES = frozenset({"course", "tests"})
 
 
 def package_files(student_edition: bool) -> list[Path]:
@@ -64,7 +44,7 @@ def package_files(student_edition: bool) -> list[Path]:
         relative = path.relative_to(GRADER_PACKAGE)
         if not path.is_file() or relative.parts[0] == "tests" or "__pycache__" in relative.parts:
             continue
-        if student_edition and relative.as_posix() in STAFF_MODULES:
+        if student_edition and relative.parts[0] in STAFF_PACKAGES:
             continue
         files.append(relative)
     return files

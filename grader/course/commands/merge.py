@@ -1,18 +1,18 @@
 """`grader merge OUT SHARD_OUT...`: join the shards of a `grader grade --shard K/N` run.
 
 Writes OUT/journal.jsonl, grades.csv, results/ and report.html as one batch over the whole class
-would have, after checking that no row is lost or doubled (see grader/shards.py).
+would have, after checking that no row is lost or doubled (see grader/course/shards.py).
 """
 
 from pathlib import Path
 
 from rich.console import Console
 
-from grader.batch import BatchReport, print_summary
 from grader.config import current_assignment, load_config
+from grader.course.batch import BatchReport, print_summary
+from grader.course.report import write_report
+from grader.course.shards import read_shards, write_journal
 from grader.render import Redactor, print_gradebook, write_outputs
-from grader.report import write_report
-from grader.shards import read_shards, write_journal
 
 
 def main(*, out: Path, shards: list[Path], console: Console) -> int:

@@ -1,11 +1,11 @@
-"""`grader release --out DIR`: the folder students download (grader/release.py)."""
+"""`grader release --out DIR`: the folder students download (grader/course/release.py)."""
 
 from pathlib import Path
 
 from rich.console import Console
 
 from grader.config import load_config
-from grader.release import build_release
+from grader.course.release import build_release
 
 
 def main(*, out: Path, force: bool, console: Console) -> int:

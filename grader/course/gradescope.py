@@ -1,6 +1,6 @@
 """`grader export gradescope`: the autograder zip Gradescope's specification asks for.
 
-At the zip's root: `setup.sh` and `run_autograder` (grader/gradescope_files/), the pinned
+At the zip's root: `setup.sh` and `run_autograder` (grader/course/gradescope_files/), the pinned
 `requirements.txt` and a `pyproject.toml` for the grader, the whole grader package (its test
 suite aside), every check file in tests/, and assignment/ with the full config and the reference
 solution (the plan is recorded from it). Gradescope unpacks it into /autograder/source.
@@ -13,9 +13,9 @@ import zipfile
 from pathlib import Path
 
 from grader.config import Config, config_path, current_assignment, relocated_config_text
+from grader.course.release import copy_package, pinned_requirements, release_pyproject
 from grader.errors import GraderError
 from grader.files import replaced_whole
-from grader.release import copy_package, pinned_requirements, release_pyproject
 from grader.render import FALLBACK_MESSAGE, FALLBACK_RESULTS, gradescope_document
 
 SCRIPTS_DIRECTORY = Path(__file__).resolve().parent / "gradescope_files"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.config import Config, active_config, current_assignment
-from grader.examples import MISTAKES, strip_markers
+from grader.course.examples import MISTAKES, strip_markers
 from grader.exercise import HeldoutMetrics, heldout_metrics, train_pipeline
 from grader.grading import GradingContext
 from grader.replay import Replayer, plan_index

@@ -6,8 +6,8 @@ that root (the tests use a scratch copy). `run` always writes a valid results.js
 that cannot be graded (wrong name, several files, a notebook) gets a visible message saying
 what to submit; a failure of ours gets one saying it is not the student's fault.
 
-    python -m grader.autograder verify [--root ROOT]   # setup.sh's last step
-    python -m grader.autograder run [--root ROOT]      # run_autograder
+    python -m grader.course.autograder verify [--root ROOT]   # setup.sh's last step
+    python -m grader.course.autograder run [--root ROOT]      # run_autograder
 """
 
 import argparse
@@ -236,7 +236,7 @@ def verify(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.autograder")
+    parser = argparse.ArgumentParser(prog="python -m grader.course.autograder")
     parser.add_argument("action", choices=("run", "verify"))
     parser.add_argument("--root", type=Path, default=None)
     options = parser.parse_args(argv)

@@ -1,0 +1,1 @@
+"""The staff commands: `grader grade`, `merge`, `calibrate`, `template`, `release`, `export`."""
