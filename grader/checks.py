@@ -15,7 +15,7 @@ from typing import Any
 from otter.test_files.exception_test import ExceptionTestFile
 
 from grader.check_helpers import collecting_reached, stop_reached
-from grader.config import Config
+from grader.config import Assignment, Config, config_path, exercise_module
 from grader.errors import GraderError
 from grader.records import CaseResult, Outcome
 from grader.replay import CallNotRun, ReplayMiss, StudentRaised
@@ -42,7 +42,9 @@ class Question:
 
 
 def load_questions(directory: Path, config: Config, public_only: bool = False) -> list[Question]:
-    """One question per configured id, read from `directory/<id>.py`, in gradebook order."""
+    """One question per configured id, read from `directory/<id>.py`, in gradebook order.
+    The assignment's exercise module is loaded first: its check files may import it."""
+    exercise_module(Assignment.of(config, config_path()))
     questions = []
     for question_id in config.question_ids:
         path = directory / f"{question_id}.py"

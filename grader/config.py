@@ -2,11 +2,15 @@
 
 import contextlib
 import functools
+import importlib
+import importlib.util
 import os
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
@@ -114,6 +118,10 @@ class AssignmentSettings(_Section):
     exercise: str | None = None
     # The datasets it needs (`grader data --assignment NAME` installs these).
     datasets: list[str] = []
+    # What `grader check` tells a student whose every public check passes: the next step.
+    next_step: str = ""
+    # Set in a student release's copy (grader/course/release.py): it checks, never grades.
+    student_release: bool = False
 
 
 class Config(_Section):
@@ -150,9 +158,13 @@ class Config(_Section):
         return [key for key, value in _hidden_values(self) if value is None]
 
     def require_hidden(self) -> None:
-        """Refuse to grade with a student release's config: the hidden checks need all of it."""
+        """Refuse to grade with a student release's config: the hidden checks need its hidden
+        settings. A release says so in its config; one from before that mark is known by
+        having none of the hidden settings its sections hold (an assignment may use only some
+        of them: the Fashion-MNIST project has a threshold and no recall floor)."""
         missing = self.missing_hidden()
-        if missing:
+        present = [key for key, value in _hidden_values(self) if value is not None]
+        if self.assignment.student_release or (missing and not present):
             raise GraderError(
                 f"The course config {config_path()} has no hidden settings ({', '.join(missing)}): "
                 "it is a student release's, which can check public cases but not grade."
@@ -293,18 +305,35 @@ COPY_LAYOUT = {
 }
 
 
-def relocated_config_text(source: str, template_name: str) -> str:
+def relocated_config_text(
+    source: str, assignment: "Assignment", student_release: bool = False
+) -> str:
     """The config text `source` with its [assignment] paths set to a copy's layout
-    (COPY_LAYOUT, the template under its own name at the top); its comments stay."""
+    (COPY_LAYOUT, the template under its own name at the top, an exercise module kept as a
+    file beside the config: see copied_exercise); its comments stay."""
     import tomlkit
 
     document = tomlkit.parse(source)
     if "assignment" not in document:
         document["assignment"] = tomlkit.table()
     table = document["assignment"]
-    for key, value in {**COPY_LAYOUT, "template": template_name}.items():
+    layout = {**COPY_LAYOUT, "template": assignment.template.name}
+    exercise = copied_exercise(assignment)
+    if exercise is not None:
+        layout["exercise"] = f"assignment/{exercise.name}"
+    for key, value in layout.items():
         table[key] = value  # type: ignore[index]
+    if student_release:
+        table["student_release"] = True  # type: ignore[index]
     return tomlkit.dumps(document)
+
+
+def copied_exercise(assignment: "Assignment") -> Path | None:
+    """The exercise module a copy of the assignment carries in its assignment/ folder: the
+    file the config names, if it names a file (a module name travels with the package)."""
+    if assignment.exercise and assignment.exercise.endswith(".py"):
+        return (assignment.root / assignment.exercise).resolve()
+    return None
 
 
 # Where a course repository keeps its assignments: each a folder with its config.toml.
@@ -342,3 +371,33 @@ def use_assignment(choice: str | None) -> None:
             )
         path = found[choice]
     os.environ[CONFIG_ENV] = str(path)
+
+
+def exercise_module(assignment: Assignment) -> ModuleType | None:
+    """The module the assignment names in `[assignment] exercise`, if any: an importable name
+    (`grader.exercise`), or a file in its folder (`exercise.py`), loaded once and importable
+    by its check files as `<name>_exercise` (`fashion_exercise` for the assignment `fashion`)."""
+    if not assignment.exercise:
+        return None
+    if not assignment.exercise.endswith(".py"):
+        return importlib.import_module(assignment.exercise)
+    path = (assignment.root / assignment.exercise).resolve()
+    name = exercise_module_name(assignment.name)
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise GraderError(f"The assignment {assignment.name!r} names no exercise module at {path}.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def exercise_module_name(assignment_name: str) -> str:
+    return assignment_name.replace("-", "_") + "_exercise"

@@ -232,6 +232,24 @@ def _read_mnist(
     return (loaded["x_train"], loaded["y_train"]), (loaded["x_test"], loaded["y_test"])
 
 
+def load_fashion_arrays() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((x_train, y_train), (x_test, y_test)) of Fashion-MNIST from the store, read-only."""
+    return _read_fashion(fashion_mnist_dir())
+
+
+@functools.lru_cache(maxsize=1)
+def _read_fashion(
+    folder: Path,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    loaded = {}
+    for file in FILES[FASHION_MNIST]:
+        with gzip.open(folder / file.gz_name, "rb") as stream:
+            array = parse_idx(stream.read())
+        array.flags.writeable = False
+        loaded[file.key] = array
+    return (loaded["x_train"], loaded["y_train"]), (loaded["x_test"], loaded["y_test"])
+
+
 def parse_idx(content: bytes) -> np.ndarray:
     """An idx file's array: 2 zero bytes, type code, rank, big-endian uint32 dims, then data."""
     if len(content) < 4 or content[:2] != b"\0\0" or content[2] != IDX_UINT8:

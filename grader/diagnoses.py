@@ -55,6 +55,13 @@ KINDS = {
 }
 
 
+def register_kinds(*kinds: Kind) -> None:
+    """An exercise's own mistakes (its exercise module calls this): listed after the
+    catalogue's, in the report and wherever a code is named."""
+    for kind in kinds:
+        KINDS.setdefault(kind.code, kind)
+
+
 def diagnosis(code: str, message: str) -> Diagnosis:
     if code not in KINDS:
         raise KeyError(f"unknown diagnosis code {code!r}")

@@ -31,6 +31,7 @@ from grader.config import (
     Config,
     active_config,
     current_assignment,
+    exercise_module,
 )
 from grader.errors import GraderError
 from grader.protocol import Plan, RaisedError, StoredPlan
@@ -74,6 +75,7 @@ class GradingContext:
             max_file_bytes=grading.max_file_megabytes << 20,
             threads=grading.threads,
             tier=grading.sandbox,
+            dataset=getattr(exercise_module(current_assignment()), "KERAS_DATASET", "mnist"),
         )
 
 
@@ -86,11 +88,6 @@ def load_reference(path: Path | None = None) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def exercise_module(assignment: Assignment) -> ModuleType | None:
-    """The module the assignment names for its data (config `[assignment] exercise`), if any."""
-    return importlib.import_module(assignment.exercise) if assignment.exercise else None
 
 
 def planning_stand_ins(assignment: Assignment) -> dict[str, Callable[..., Any]]:

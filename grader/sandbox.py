@@ -112,6 +112,8 @@ class SandboxSettings:
     memory_group: bool = True
     # What the grader reads of the run's records, at most (see read_report).
     report_bytes: int = MAX_REPORT_BYTES
+    # The keras dataset whose loader serves the sandbox's data view (keras.datasets.<name>).
+    dataset: str = "mnist"
 
     @property
     def cpu_limit(self) -> int:
@@ -535,6 +537,7 @@ def prepare_job(
         "cpu_seconds": limits.cpu_limit,
         "max_open_files": limits.max_open_files,
         "max_processes": limits.max_processes,
+        "dataset": limits.dataset,
     }
     (job / "job.json").write_text(json.dumps(job_settings))
     return job

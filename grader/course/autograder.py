@@ -196,7 +196,7 @@ def run(root: Path) -> int:
 def verify(root: Path) -> int:
     """setup.sh's last step: everything grading needs is here and works. Non-zero if not."""
     from grader.config import load_config
-    from grader.datasets import load_mnist_arrays
+    from grader.datasets import load_fashion_arrays, load_mnist_arrays
     from grader.grading import prepare_context
     from grader.sandbox import describe_sandbox
 
@@ -218,7 +218,9 @@ def verify(root: Path) -> int:
     config = load_config()
     try:
         config.require_hidden()
-        load_mnist_arrays()
+        loaders = {"mnist": load_mnist_arrays, "fashion-mnist": load_fashion_arrays}
+        for dataset in config.assignment.datasets:
+            loaders[dataset]()  # a dataset missing is named here, with how to install it
         with tempfile.TemporaryDirectory(prefix="grader-verify-") as work:
             context = prepare_context(config, Path(work))
         print(

@@ -12,7 +12,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader.config import Config, config_path, current_assignment, relocated_config_text
+from grader.config import (
+    Config,
+    config_path,
+    copied_exercise,
+    current_assignment,
+    relocated_config_text,
+)
 from grader.course.release import copy_package, pinned_requirements, release_pyproject
 from grader.errors import GraderError
 from grader.files import replaced_whole
@@ -42,7 +48,10 @@ def autograder_files(config: Config, staging: Path) -> list[Path]:
         name = f"{question_id}.py"
         (staging / "tests" / name).write_bytes((assignment.checks / name).read_bytes())
     (staging / "assignment").mkdir()
-    relocated = relocated_config_text(config_path().read_text(), assignment.template.name)
+    relocated = relocated_config_text(config_path().read_text(), assignment)
+    exercise = copied_exercise(assignment)
+    if exercise is not None:
+        (staging / "assignment" / exercise.name).write_bytes(exercise.read_bytes())
     (staging / "assignment" / "config.toml").write_text(relocated)
     (staging / "assignment" / "solution.py").write_bytes(assignment.solution.read_bytes())
     return sorted(path.relative_to(staging) for path in staging.rglob("*") if path.is_file())

@@ -21,6 +21,7 @@ from grader.config import (
     Config,
     active_config,
     config_path,
+    copied_exercise,
     current_assignment,
     relocated_config_text,
 )
@@ -150,8 +151,11 @@ def build_release(out: Path, config: Config, force: bool = False) -> list[Path]:
     public = public_config_text(config_path().read_text())
     _write(
         out / "assignment" / "config.toml",
-        relocated_config_text(public, assignment.template.name),
+        relocated_config_text(public, assignment, student_release=True),
     )
+    exercise = copied_exercise(assignment)
+    if exercise is not None:
+        shutil.copyfile(exercise, out / "assignment" / exercise.name)
     write_public_checks(assignment.checks, out / "tests", config.question_ids)
     copy_package(out, student_edition=True)
     # Recorded with the self-check's budget, the one `grader check` trains with.

@@ -166,7 +166,10 @@ def test_a_folder_names_its_parts_and_its_defaults_are_the_standard_layout(tmp_p
 def test_a_copy_of_an_assignment_finds_its_parts_in_the_copy_layout(tmp_path):
     """A release or the Gradescope zip puts the config in assignment/, the checks in tests/
     and the template at the top, whatever the course's own layout."""
-    text = relocated_config_text(TINY_CONFIG, "student_template.py")
+    source = tmp_path / "course" / "config.toml"
+    source.parent.mkdir()
+    source.write_text(TINY_CONFIG)
+    text = relocated_config_text(TINY_CONFIG, Assignment.of(load_config_file(source), source))
     (tmp_path / "assignment").mkdir()
     (tmp_path / "assignment" / "config.toml").write_text(text)
     path = tmp_path / "assignment" / "config.toml"

@@ -36,10 +36,11 @@ if [ "${1:-}" != "--verify-only" ]; then
     "$VENV/bin/python" -m pip install --upgrade -q pip
     "$VENV/bin/python" -m pip install -q -r requirements.txt
     chmod -R a+rX "$VENV"  # the sandbox's uid imports from it
+    # The datasets the assignment's config names ([assignment] datasets).
     if [ -n "${GRADER_DATA_FROM:-}" ]; then
-        "$VENV/bin/grader" data --from "$GRADER_DATA_FROM" --dataset mnist
+        "$VENV/bin/grader" data --from "$GRADER_DATA_FROM" --assignment "$ROOT/source/assignment"
     else
-        "$VENV/bin/grader" data --dataset mnist
+        "$VENV/bin/grader" data --assignment "$ROOT/source/assignment"
     fi
 fi
 
