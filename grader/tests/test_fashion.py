@@ -1,0 +1,100 @@
+"""The Fashion-MNIST project (projects/fashion-mnist/), graded by the same engine: the reference
+earns every point, and each typical mistake loses exactly the questions it should, each with the
+TA's diagnosis; the sandbox serves Fashion-MNIST, not the digits."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grader.config import CONFIG_ENV, REPOSITORY_ROOT
+from grader.records import Outcome, Status, SubmissionResult
+
+PROJECT = REPOSITORY_ROOT / "projects" / "fashion-mnist"
+
+
+def mistakes():
+    spec = importlib.util.spec_from_file_location("fashion_mistakes", PROJECT / "mistakes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MISTAKES
+
+
+def grader(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *arguments, "--assignment", "fashion"],
+        cwd=REPOSITORY_ROOT,
+        env={k: v for k, v in os.environ.items() if k != CONFIG_ENV},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, SubmissionResult]:
+    """The reference and every example mistake, graded in one batch with two workers."""
+    out = tmp_path_factory.mktemp("fashion")
+    done = grader("grade", str(PROJECT / "examples"), "--out", str(out), "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = {}
+    for line in (out / "journal.jsonl").read_text().splitlines():
+        fields = json.loads(line)
+        fields = {
+            key: value for key, value in fields.items() if key in SubmissionResult.model_fields
+        }
+        result = SubmissionResult.model_validate(fields)
+        results[result.submission] = result
+    return results
+
+
+def test_the_reference_earns_every_point(graded):
+    reference = graded["reference"]
+    assert reference.status is Status.OK
+    assert reference.total == reference.max_points == 12
+    assert {q.id for q in reference.questions} == {
+        "load",
+        "normalize",
+        "labels",
+        "classifier",
+        "probabilities",
+        "accuracy",
+    }
+
+
+@pytest.mark.parametrize("mistake", mistakes(), ids=lambda mistake: mistake.name)
+def test_each_mistake_loses_exactly_its_questions(graded, mistake):
+    result = graded[mistake.name]
+    for question in result.questions:
+        full = sum(case.max_points for case in question.cases)
+        if question.id not in mistake.fails:
+            assert question.points == pytest.approx(full), (question.id, question.cases)
+            continue
+        assert question.points < full, question.id
+        codes = {case.diagnosis for case in question.cases if case.outcome is not Outcome.PASSED}
+        assert mistake.fails[question.id] in codes, (question.id, codes, question.cases)
+
+
+def test_the_template_is_not_attempted_and_trains_nothing(tmp_path):
+    done = grader("check", str(PROJECT / "fashion_classifier.py"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not attempted" in done.stdout and "Epoch" not in done.stdout
+
+
+def test_a_student_release_of_the_project_ships_no_solution(tmp_path):
+    out = tmp_path / "release"
+    done = grader("release", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (out / "fashion_classifier.py").exists() and (
+        out / "assignment" / "exercise.py"
+    ).exists()
+    assert not (out / "assignment" / "mistakes.py").exists()
+    assert not (out / "assignment" / "solution.py").exists()
+    assert not list(out.rglob("examples"))
+    shipped = "\n".join(p.read_text() for p in out.rglob("*.py") if "grader" not in p.parts)
+    assert "to_categorical(labels, CLASSES)" not in shipped  # the answer of one_hot
+    config = (out / "assignment" / "config.toml").read_text()
+    assert 'exercise = "assignment/exercise.py"' in config and "threshold" not in config

@@ -1,0 +1,131 @@
+"""What the grader needs of the Fashion-MNIST project (config.toml names this file).
+
+The sandboxed child trains on Fashion-MNIST's training images only (`training_split`); the
+grader judges on the 10,000 test images (`heldout_set`), which never enter the sandbox: there,
+keras' loader serves `sandbox_view`, whose test split is a stand-in drawn from the training set.
+Check files import this module as `fashion_exercise`.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from grader.check_helpers import outputs, require_array
+from grader.config import load_config
+from grader.datasets import load_fashion_arrays
+from grader.diagnoses import Kind, register_kinds
+from grader.exercise import apply_pixel_scaling, pixel_ramp
+
+KERAS_DATASET = "fashion_mnist"
+CLASSES = 10
+PARAMETERS = 28 * 28 * CLASSES + CLASSES  # Dense(10) over the flattened image: 7,850
+
+register_kinds(
+    Kind("wrong_class_count", "Model does not have 7,850 parameters"),
+    Kind("one_unit", "Kept the lesson's Dense(1)"),
+    Kind("no_softmax", "Outputs are not probabilities (no softmax)"),
+    Kind("integer_labels", "Labels are not one-hot"),
+    Kind("wrong_loss", "Not compiled with categorical crossentropy"),
+)
+
+
+def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_val, y_val): raw training images split by the config (copies)."""
+    (images, labels), _ = load_fashion_arrays()
+    size = load_config().data.train_size
+    return images[:size].copy(), labels[:size].copy(), images[size:].copy(), labels[size:].copy()
+
+
+def heldout_set() -> tuple[np.ndarray, np.ndarray]:
+    """The test images and labels: what grading judges on, never shown to the sandbox."""
+    _, (images, labels) = load_fashion_arrays()
+    return images.copy(), labels.copy()
+
+
+def sandbox_view() -> dict[str, np.ndarray]:
+    """What keras.datasets.fashion_mnist.load_data() returns in the sandbox: no test images."""
+    (images, labels), (test_images, _) = load_fashion_arrays()
+    stand_in = slice(len(images) - len(test_images), len(images))
+    return {
+        "x_train": images,
+        "y_train": labels,
+        "x_test": images[stand_in],
+        "y_test": labels[stand_in],
+    }
+
+
+def _stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
+    metrics = ("loss", "accuracy", "val_loss", "val_accuracy")
+    return SimpleNamespace(history={name: [0.0] for name in metrics}, epoch=[0], params={})
+
+
+# While the plan is recorded these answer instead of the reference: no training, no download.
+PLANNING_STAND_INS = {"train": _stand_in_history, "load_fashion": load_fashion_arrays}
+
+
+@dataclass(frozen=True)
+class TrainedPipeline:
+    model: Any
+    history: Any
+    scaled_ramp: Any  # normalize applied to every pixel value, to scale images it never sees
+    validation_inputs: Any
+    validation_labels: np.ndarray
+
+
+def train_pipeline(normalize, one_hot, build_classifier, train, epochs: int) -> TrainedPipeline:
+    """The student's pipeline end to end on the grading split; every student call comes before
+    any judgement, so the grader's plan sees them all."""
+    x_train, y_train, x_val, y_val = training_split()
+    inputs, targets = normalize(x_train.copy()), one_hot(y_train.copy())
+    validation_inputs = normalize(x_val.copy())
+    validation_targets = one_hot(y_val.copy())
+    scaled_ramp = normalize(pixel_ramp().copy())
+    model = build_classifier()
+    history = train(model, inputs, targets, validation_inputs, validation_targets, epochs=epochs)
+    return TrainedPipeline(model, history, scaled_ramp, validation_inputs, y_val)
+
+
+def _accuracy(model: Any, inputs: np.ndarray, labels: np.ndarray) -> float:
+    predicted = outputs(model, np.asarray(inputs, dtype=np.float32))
+    if predicted.ndim != 2 or predicted.shape[1] != CLASSES:
+        raise AssertionError(
+            f"The model gives outputs of shape {predicted.shape[1:]} per image; expected "
+            f"{CLASSES} numbers, one per class: end with Dense({CLASSES}, activation='softmax')."
+        )
+    return float(np.mean(predicted.argmax(axis=1) == labels))
+
+
+def validation_accuracy(pipeline: TrainedPipeline) -> float:
+    """The trained model's accuracy on the validation images as the student scaled them."""
+    inputs = require_array(pipeline.validation_inputs, "normalize")
+    return _accuracy(pipeline.model, inputs, pipeline.validation_labels)
+
+
+def heldout_accuracy(pipeline: TrainedPipeline) -> float:
+    """The trained model's accuracy on the test images, scaled as the student's normalize."""
+    images, labels = heldout_set()
+    scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
+    layout = np.shape(pipeline.validation_inputs)[1:]
+    if layout and int(np.prod(layout)) == scaled[0].size:
+        scaled = scaled.reshape((len(scaled), *layout))
+    return _accuracy(pipeline.model, scaled, labels)
+
+
+def mistakes() -> tuple:
+    """The project's typical mistakes (staff only: edits of the reference solution)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("mistakes.py")
+    spec = importlib.util.spec_from_file_location("fashion_mistakes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MISTAKES
+
+
+def figures() -> dict[str, str]:
+    """The project's own figures for its documents."""
+    return {"parameters": f"{PARAMETERS:,}", "chance": f"{1 / CLASSES:.2f}"}
