@@ -64,4 +64,15 @@ def main(*, file: Path, console: Console, only: list[str] | None = None) -> int:
         console.print(f"[green]Public checks of {', '.join(only)} pass.[/]")
     elif passed:
         console.print("[green]All public checks pass.[/] Hidden checks run when you submit.")
+        if config.assignment.next_step:
+            console.print(config.assignment.next_step, highlight=False)
+    else:
+        first = next(
+            q for q in result.questions if any(c.outcome is not Outcome.PASSED for c in q.cases)
+        )
+        console.print(
+            f"Start with {first.id}: it is the first question that fails, and its message "
+            "above says what to change.",
+            highlight=False,
+        )
     return 0 if passed else 1

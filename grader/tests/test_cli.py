@@ -27,6 +27,9 @@ def test_check_passes_the_reference():
     completed = grader("check", str(EXAMPLES_DIRECTORY / "reference.py"))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "All public checks pass" in completed.stdout
+    # Ready for what comes next: the course's follow-up project, and how to check it.
+    assert "ready for the follow-up project: Fashion-MNIST" in completed.stdout
+    assert "grader check fashion_classifier.py" in completed.stdout
     assert "Hidden check passed" not in completed.stdout
     assert public_total_line() in completed.stdout  # the same as from the student release
 
@@ -45,6 +48,8 @@ def test_check_shows_public_diagnosis_only():
     assert completed.returncode == 1
     assert "Divide the pixels by 255" in completed.stdout
     assert "never sees" not in completed.stdout  # the hidden accuracy case is not run
+    assert "Start with normalize: it is the first question that fails" in completed.stdout
+    assert "ready for the follow-up project" not in completed.stdout
 
 
 def test_check_trains_the_self_check_budget_and_still_catches_the_missing_sigmoid():
