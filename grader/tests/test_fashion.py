@@ -95,6 +95,8 @@ def test_a_student_release_of_the_project_ships_no_solution(tmp_path):
     assert not (out / "assignment" / "solution.py").exists()
     assert not list(out.rglob("examples"))
     shipped = "\n".join(p.read_text() for p in out.rglob("*.py") if "grader" not in p.parts)
-    assert "to_categorical(labels, CLASSES)" not in shipped  # the answer of one_hot
+    # The answers (the template's hints name the calls, never the answer lines).
+    assert 'return keras.utils.to_categorical(labels, CLASSES).astype("float32")' not in shipped
+    assert 'keras.layers.Dense(CLASSES, activation="softmax"),' not in shipped
     config = (out / "assignment" / "config.toml").read_text()
     assert 'exercise = "assignment/exercise.py"' in config and "threshold" not in config
