@@ -53,7 +53,8 @@ lint: setup
 
 # The fast tier first (no training, no sandbox: under a minute), then everything else.
 test-fast: data lint
-	$(BIN)/grader template --check
+	$(BIN)/grader template --check --assignment perceptron
+	$(BIN)/grader template --check --assignment fashion
 	$(BIN)/python -m pytest -m "not slow"
 
 # The slow tier prints its 30 slowest steps: the figures the suite's speed work starts from.
