@@ -49,7 +49,11 @@ def load_questions(directory: Path, config: Config, public_only: bool = False) -
     for question_id in config.question_ids:
         path = directory / f"{question_id}.py"
         if not path.exists():
-            raise GraderError(f"No check file {path} for question {question_id!r}.")
+            raise GraderError(
+                f"No check file {path} for question {question_id!r}. The config's [assignment] "
+                "paths are relative to its `root` (by default the config's own folder): a copy "
+                "of a config kept elsewhere sets root to the assignment's folder."
+            )
         checks = ExceptionTestFile.from_file(str(path))
         if checks.name != question_id:
             raise GraderError(f"{path} names its question {checks.name!r}, not {question_id!r}.")
