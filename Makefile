@@ -1,5 +1,5 @@
 # One command to set up and run the main job, one to set up and run the tests.
-#   make demo   - install into .venv, install the datasets, grade the shipped examples
+#   make demo   - install into .venv, install the datasets, grade both assignments' examples
 #   make test   - install into .venv, install the datasets, lint and run the whole test suite
 #   make test-fast - the same setup, then only the fast tier (no training, no sandbox)
 #   make ship   - write out/autograder.zip (Gradescope) and out/student-release/ (students)
@@ -42,6 +42,8 @@ data: setup
 
 demo: system data
 	$(BIN)/grader grade assignment/examples student_template.py --out $(DEMO_OUT)
+	$(BIN)/grader grade projects/fashion-mnist/examples projects/fashion-mnist/fashion_classifier.py \
+		--assignment fashion --out $(DEMO_OUT)/fashion
 
 ship: setup
 	$(BIN)/grader export gradescope --out out/autograder.zip --force
