@@ -4,6 +4,7 @@ import importlib.util
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Its Python-side warnings (retracing notices while checks replay) would land between progress
 # lines and feedback; they concern our replay, not anyone's submission.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# So are Keras's warnings about a student's model replayed here (a softmax over one unit, say):
+# the checks say what is wrong with it, in the student's feedback.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\..*)?$")
 
 app = typer.Typer(
     help="Keras exercises, checked safely: the student's code runs only in a sandbox.",
