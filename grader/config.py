@@ -322,9 +322,9 @@ def relocated_config_text(
     if exercise is not None:
         layout["exercise"] = f"assignment/{exercise.name}"
     for key, value in layout.items():
-        table[key] = value  # type: ignore[index]
+        table[key] = value
     if student_release:
-        table["student_release"] = True  # type: ignore[index]
+        table["student_release"] = True
     return tomlkit.dumps(document)
 
 

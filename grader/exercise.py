@@ -60,6 +60,15 @@ def apply_pixel_scaling(scaled_ramp: np.ndarray, images: np.ndarray) -> np.ndarr
     return lookup[images]
 
 
+def laid_out_like(images: np.ndarray, validation_inputs: Any) -> np.ndarray:
+    """Held-out images laid out as the student's normalize laid out the validation images
+    (flattened, say), so the trained model takes them as it took those."""
+    layout = np.shape(validation_inputs)[1:]
+    if layout and int(np.prod(layout)) == images[0].size:
+        return images.reshape((len(images), *layout))
+    return images
+
+
 def sandbox_view() -> dict[str, np.ndarray]:
     """The MNIST arrays keras' loader returns inside the sandbox: no real test images."""
     (images, digits), (test_images, _) = load_mnist_arrays()
@@ -72,7 +81,7 @@ def sandbox_view() -> dict[str, np.ndarray]:
     }
 
 
-def _stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
+def stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
     """What `train` answers while planning: the shape of a History, without the training."""
     metrics = ("loss", "accuracy", "val_loss", "val_accuracy")
     return SimpleNamespace(history={name: [0.0] for name in metrics}, epoch=[0], params={})
@@ -81,7 +90,7 @@ def _stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
 # While the grader plans its calls, these answer instead of the reference solution: planning
 # needs the calls, not a trained model, and must never reach the network.
 PLANNING_STAND_INS: dict[str, Callable[..., Any]] = {
-    "train": _stand_in_history,
+    "train": stand_in_history,
     "load_mnist": load_mnist_arrays,
 }
 
@@ -150,9 +159,7 @@ def heldout_metrics(pipeline: TrainedPipeline) -> HeldoutMetrics:
     images, digits = heldout_set()
     scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
     # Laid out as the student's normalize lays out the validation images (flattened, say).
-    layout = np.shape(pipeline.validation_inputs)[1:]
-    if layout and int(np.prod(layout)) == scaled[0].size:
-        scaled = scaled.reshape((len(scaled), *layout))
+    scaled = laid_out_like(scaled, pipeline.validation_inputs)
     return _metrics(_five_predictions(pipeline.model, scaled), digits)
 
 

@@ -30,6 +30,7 @@ from grader.config import (
     Assignment,
     Config,
     active_config,
+    config_path,
     current_assignment,
     exercise_module,
 )
@@ -62,6 +63,10 @@ class GradingContext:
     mnist_view: Path
 
     @property
+    def assignment(self) -> Assignment:
+        return Assignment.of(self.config, config_path())
+
+    @property
     def sandbox(self) -> SandboxSettings:
         grading = self.config.grading
         return SandboxSettings(
@@ -75,7 +80,7 @@ class GradingContext:
             max_file_bytes=grading.max_file_megabytes << 20,
             threads=grading.threads,
             tier=grading.sandbox,
-            dataset=getattr(exercise_module(current_assignment()), "KERAS_DATASET", "mnist"),
+            dataset=getattr(exercise_module(self.assignment), "KERAS_DATASET", "mnist"),
         )
 
 

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.checks import Question, load_questions
-from grader.config import REPOSITORY_ROOT, Assignment, Config, current_assignment
+from grader.config import REPOSITORY_ROOT, Assignment, Config, current_assignment, exercise_module
 from grader.errors import GraderError
-from grader.grading import exercise_module
 from grader.render import format_points
 
 MARKER = re.compile(

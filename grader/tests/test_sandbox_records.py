@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from grader import sandbox
-from grader.protocol import CallRecord, ImportRecord, RaisedError, write_record
+from grader.protocol import (
+    ArrayArgument,
+    CallRecord,
+    ImportRecord,
+    Plan,
+    PlannedCall,
+    RaisedError,
+    ReferenceArgument,
+    write_record,
+)
 from grader.sandbox import ChildReport, read_report
 
 
@@ -248,8 +257,6 @@ def test_arrays_read_back_cannot_be_written(out):
 
 
 # ---- The hidden calls of a run that stopped early ----------------------------------------
-
-from grader.protocol import ArrayArgument, Plan, PlannedCall, ReferenceArgument  # noqa: E402
 
 
 def lesson_plan() -> Plan:

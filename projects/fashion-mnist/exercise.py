@@ -8,7 +8,6 @@ Check files import this module as `fashion_exercise`.
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,8 @@ import numpy as np
 from grader.check_helpers import outputs, require_array
 from grader.config import load_config
 from grader.datasets import load_fashion_arrays
-from grader.diagnoses import Kind, register_kinds
-from grader.exercise import apply_pixel_scaling, pixel_ramp
+from grader.diagnoses import Kind, diagnosis, register_kinds
+from grader.exercise import apply_pixel_scaling, laid_out_like, pixel_ramp, stand_in_history
 
 KERAS_DATASET = "fashion_mnist"
 CLASSES = 10
@@ -57,13 +56,8 @@ def sandbox_view() -> dict[str, np.ndarray]:
     }
 
 
-def _stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
-    metrics = ("loss", "accuracy", "val_loss", "val_accuracy")
-    return SimpleNamespace(history={name: [0.0] for name in metrics}, epoch=[0], params={})
-
-
 # While the plan is recorded these answer instead of the reference: no training, no download.
-PLANNING_STAND_INS = {"train": _stand_in_history, "load_fashion": load_fashion_arrays}
+PLANNING_STAND_INS = {"train": stand_in_history, "load_fashion": load_fashion_arrays}
 
 
 @dataclass(frozen=True)
@@ -92,8 +86,12 @@ def _accuracy(model: Any, inputs: np.ndarray, labels: np.ndarray) -> float:
     predicted = outputs(model, np.asarray(inputs, dtype=np.float32))
     if predicted.ndim != 2 or predicted.shape[1] != CLASSES:
         raise AssertionError(
-            f"The model gives outputs of shape {predicted.shape[1:]} per image; expected "
-            f"{CLASSES} numbers, one per class: end with Dense({CLASSES}, activation='softmax')."
+            diagnosis(
+                "wrong_result",
+                f"The model gives outputs of shape {predicted.shape[1:]} per image; expected "
+                f"{CLASSES} numbers, one per class: end with Dense({CLASSES}, "
+                "activation='softmax').",
+            )
         )
     return float(np.mean(predicted.argmax(axis=1) == labels))
 
@@ -108,10 +106,7 @@ def heldout_accuracy(pipeline: TrainedPipeline) -> float:
     """The trained model's accuracy on the test images, scaled as the student's normalize."""
     images, labels = heldout_set()
     scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
-    layout = np.shape(pipeline.validation_inputs)[1:]
-    if layout and int(np.prod(layout)) == scaled[0].size:
-        scaled = scaled.reshape((len(scaled), *layout))
-    return _accuracy(pipeline.model, scaled, labels)
+    return _accuracy(pipeline.model, laid_out_like(scaled, pipeline.validation_inputs), labels)
 
 
 def mistakes() -> tuple:

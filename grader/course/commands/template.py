@@ -9,11 +9,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.config import REPOSITORY_ROOT, current_assignment, load_config
+from grader.config import REPOSITORY_ROOT, current_assignment, exercise_module, load_config
 from grader.course.examples import stale_examples, write_examples
 from grader.course.figures import stale_documents, write_figures
 from grader.course.template import template_is_current, write_template
-from grader.grading import exercise_module
 
 
 def main(*, check: bool, console: Console) -> int:
