@@ -10,6 +10,7 @@ import gc
 import importlib.util
 import json
 import os
+import random
 import resource
 import sys
 import time
@@ -49,7 +50,7 @@ class Job:
         self.output = directory / "out"
         self.seed: int = settings["seed"]
         self.mnist_path = Path(settings["mnist"])  # the data view, whichever dataset it is
-        self.dataset: str = settings.get("dataset", "mnist")
+        self.dataset: str | None = settings.get("dataset", "mnist")
         self.max_file_bytes: int = settings["max_file_bytes"]
         self.limits: dict[int, int] = {
             resource.RLIMIT_DATA: settings.get("memory_bytes", resource.RLIM_INFINITY),
@@ -94,7 +95,11 @@ def limit_resources(job: Job) -> None:
 
 
 def prepare_keras(job: Job) -> None:
-    """Seed everything and point keras' MNIST loader at the sandbox's copy (no network here)."""
+    """Seed everything and point keras' MNIST loader at the sandbox's copy (no network here).
+    A job without a dataset is an exercise without Keras: seeded, and Keras never imported."""
+    if job.dataset is None:
+        seed_everything(job)
+        return
     import keras
     import keras.src.datasets.mnist as keras_mnist
 
@@ -103,6 +108,16 @@ def prepare_keras(job: Job) -> None:
         keras_mnist.get_file = lambda *arguments, **keywords: str(job.mnist_path)
     else:
         serve_dataset(job.dataset, job.mnist_path)
+
+
+def seed_everything(job: Job) -> None:
+    """The job's seed for Python, numpy and, once anything imported it, Keras (with TensorFlow)."""
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "utils"):
+        keras.utils.set_random_seed(job.seed)
+    else:
+        random.seed(job.seed)
+        np.random.seed(job.seed)
 
 
 def serve_dataset(name: str, view: Path) -> None:
@@ -188,9 +203,7 @@ def make_call(call: PlannedCall, module: ModuleType, job: Job, results: dict[int
     if arguments is not None and keywords is not None:
         inputs = {str(index): value for index, value in enumerate(arguments)} | keywords
         before = {key: fingerprint(value) for key, value in inputs.items()}
-        import keras
-
-        keras.utils.set_random_seed(job.seed)
+        seed_everything(job)
         try:
             result = getattr(module, call.function)(*arguments, **keywords)
             results[call.id] = result

@@ -80,7 +80,7 @@ class GradingContext:
             max_file_bytes=grading.max_file_megabytes << 20,
             threads=grading.threads,
             tier=grading.sandbox,
-            dataset=getattr(exercise_module(self.assignment), "KERAS_DATASET", "mnist"),
+            dataset=sandbox_dataset(self.assignment),
         )
 
 
@@ -99,6 +99,15 @@ def planning_stand_ins(assignment: Assignment) -> dict[str, Callable[..., Any]]:
     """Functions that answer for the reference's while the plan is recorded (no training, no
     download): the assignment's own, if it has any."""
     return dict(getattr(exercise_module(assignment), "PLANNING_STAND_INS", {}))
+
+
+def sandbox_dataset(assignment: Assignment) -> str | None:
+    """The keras dataset the sandbox serves (an exercise module's KERAS_DATASET, "mnist" if it
+    names none); None for an assignment with no exercise module, whose child never imports
+    Keras (a numpy exercise starts in a fraction of a second, not the five a Keras import
+    takes)."""
+    module = exercise_module(assignment)
+    return None if module is None else getattr(module, "KERAS_DATASET", "mnist")
 
 
 def sandbox_data(assignment: Assignment) -> dict[str, np.ndarray]:

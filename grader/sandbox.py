@@ -112,8 +112,9 @@ class SandboxSettings:
     memory_group: bool = True
     # What the grader reads of the run's records, at most (see read_report).
     report_bytes: int = MAX_REPORT_BYTES
-    # The keras dataset whose loader serves the sandbox's data view (keras.datasets.<name>).
-    dataset: str = "mnist"
+    # The keras dataset whose loader serves the sandbox's data view (keras.datasets.<name>);
+    # None: the child does not import Keras (an exercise without Keras).
+    dataset: str | None = "mnist"
 
     @property
     def cpu_limit(self) -> int:

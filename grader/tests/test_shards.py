@@ -4,19 +4,21 @@ The fast tests build shard journals by hand; the slow one runs three shards as s
 processes and compares the merged gradebook with a single run's, cell by cell."""
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from grader.config import EXAMPLES_DIRECTORY, TEMPLATE_PATH
+from grader.config import CONFIG_ENV
 from grader.course.batch import Journal
 from grader.course.shards import Shard, parse_shard, read_shards, select, shard_of, write_journal
 from grader.errors import GraderError
 from grader.records import CaseResult as Case
 from grader.records import Outcome, QuestionResult, Status, SubmissionResult
 from grader.submissions import Submission
+from grader.tests.tiny_assignment import grader_command, write_tiny_assignment
 
 GRADER = [sys.executable, "-m", "grader"]
 
@@ -116,13 +118,21 @@ def gradebook(folder: Path) -> list[dict[str, str]]:
 
 @pytest.mark.slow
 def test_three_shard_processes_merge_into_the_single_run_gradebook(tmp_path: Path):
-    """Three `grader grade --shard K/3` processes, merged, give the single run's gradebook."""
+    """Three `grader grade --shard K/3` processes, merged, give the single run's gradebook.
+
+    The class is of the tiny numpy assignment: what is tested is how a class is sliced and
+    joined (every status, no row lost or doubled), which no trained model adds to."""
+    assignment = write_tiny_assignment(tmp_path / "tiny")
+    made = grader_command("template", "--assignment", str(assignment), cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    reference = (assignment / "examples" / "reference.py").read_text()
+    template = (assignment / "student_template.py").read_text()
     folder = tmp_path / "class"
     folder.mkdir()
-    template = TEMPLATE_PATH.read_text()
     sources = {
-        "reference": (EXAMPLES_DIRECTORY / "reference.py").read_text(),
-        "broken": "def load_mnist(:\n",
+        "reference": reference,
+        "wrong": reference.replace("* 2", "+ 2"),
+        "broken": "def double(:\n",
         "raises_at_import": "raise RuntimeError('no')\n",
     }
     for number in range(5):
@@ -130,31 +140,40 @@ def test_three_shard_processes_merge_into_the_single_run_gradebook(tmp_path: Pat
     for name, text in sources.items():
         (folder / f"{name}.py").write_text(text)
 
+    def grading(out: Path, *more: str) -> list[str]:
+        return ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), *more]
+
     single = tmp_path / "single"
-    subprocess.run([*GRADER, "grade", str(folder), "--out", str(single)], check=True)
+    done = grader_command(*grading(single), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
     shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    environment = {k: v for k, v in os.environ.items() if k != CONFIG_ENV}
     processes = [
         subprocess.Popen(
-            [
-                *GRADER,
-                "grade",
-                str(folder),
-                "--out",
-                str(out),
-                "--shard",
-                f"{k}/3",
-                "--workers",
-                "1",
-            ]
+            [*GRADER, *grading(out, "--shard", f"{k}/3", "--workers", "1")], env=environment
         )
         for k, out in enumerate(shards, start=1)
     ]
     assert [process.wait(timeout=900) for process in processes] == [0, 0, 0]
     merged = tmp_path / "merged"
-    subprocess.run([*GRADER, "merge", "--out", str(merged), *map(str, shards)], check=True)
+    joined = grader_command(
+        "merge",
+        "--out",
+        str(merged),
+        "--assignment",
+        str(assignment),
+        *map(str, shards),
+        cwd=tmp_path,
+    )
+    assert joined.returncode == 0, joined.stdout + joined.stderr
 
-    assert gradebook(merged) == gradebook(single)
-    assert len(gradebook(merged)) == len(sources)
+    rows = gradebook(merged)
+    assert rows == gradebook(single)
+    assert len(rows) == len(sources)
+    by_name = {cells["submission"]: cells for cells in rows}
+    assert float(by_name["reference"]["total"]) == 3.0 and float(by_name["wrong"]["total"]) == 1.0
+    assert {by_name[name]["status"] for name in ("broken", "raises_at_import")} == {"error"}
+    assert by_name["untouched_0"]["status"] == "not_attempted"
     names = {path.name for path in (merged / "results").iterdir()}
     assert names == {path.name for path in (single / "results").iterdir()}
     assert (merged / "report.html").is_file()
