@@ -181,12 +181,22 @@ def data(
 
 
 @app.command(hidden=not STAFF_EDITION)
-def calibrate(assignment: AssignmentOption = None) -> None:
+def calibrate(
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Runs trained at once (default: as for `grader grade`). Each is seeded: the "
+            "figures do not change with it.",
+        ),
+    ] = None,
+    assignment: AssignmentOption = None,
+) -> None:
     """Train right and known-wrong pipelines over seeds; check the thresholds separate them."""
     _staff_only("calibrate")
     from grader.course.commands import calibrate as command
 
-    _run(command.main, assignment)
+    _run(command.main, assignment, workers=workers)
 
 
 @app.command(hidden=not STAFF_EDITION)

@@ -8,6 +8,7 @@ margins and every wrong run misses at least one of them by its margin.
 
 import dataclasses
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,21 +71,28 @@ def judge(variant: str, seed: int, metrics: HeldoutMetrics, config: Config) -> M
     return Measurement(variant, seed, metrics, clears, misses)
 
 
-def calibrate(context: GradingContext, variants: list[str] | None = None) -> list[Measurement]:
-    """Every variant over the calibration seeds (the reference also at the grading seed)."""
+def calibrate(
+    context: GradingContext, variants: list[str] | None = None, workers: int = 1
+) -> list[Measurement]:
+    """Every variant over the calibration seeds (the reference also at the grading seed), in
+    that order. `workers` runs train at once, as a batch's workers do: each run is seeded, so
+    the figures do not depend on how many run together."""
     config = context.config
-    measurements = []
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
+        runs = []
         for variant in variants or list(VARIANTS):
             path = Path(work) / f"{variant}.py"
             path.write_text(variant_source(VARIANTS[variant]))
             seeds = list(config.calibration.seeds)
             if variant == "reference":
                 seeds.append(config.grading.seed)
-            for seed in seeds:
-                metrics = measure(context, path, seed)
-                measurements.append(judge(variant, seed, metrics, config))
-    return measurements
+            runs += [(variant, path, seed) for seed in seeds]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            measured = [pool.submit(measure, context, path, seed) for _, path, seed in runs]
+            return [
+                judge(variant, seed, future.result(), config)
+                for (variant, _, seed), future in zip(runs, measured, strict=True)
+            ]
 
 
 def is_calibrated(measurements: list[Measurement]) -> bool:

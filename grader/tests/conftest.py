@@ -25,6 +25,7 @@ from grader.datasets import FASHION_MNIST, FILES, MNIST, load_mnist_arrays
 from grader.grading import GradingContext, grade_submission, prepare_context
 from grader.records import SubmissionResult
 from grader.submissions import submission_at
+from grader.tests.class_batch import ClassBatch, grade_class
 
 SHARED_ENV = "GRADER_SHARED_DATA"
 
@@ -54,20 +55,24 @@ FAST_MODULES = {
 }
 
 
-# Tests grade with the course config except for the graded epochs: the suite trains dozens of
-# models, and at 3 epochs the reference still clears both thresholds by the calibration margins
-# at the grading seed (measured: accuracy 0.9758, recall on fives 0.7489; at 2 epochs the recall
-# was 0.7197, too near the 0.70 floor). Calibration, the one test whose point is the course's
-# own figures, uses `course_context` (assignment/config.toml as shipped). Every process the
-# tests start inherits this config through $GRADER_CONFIG, as an instructor's would.
-TEST_EPOCHS = 3
+# Tests grade with the course config except for the graded epochs and the held-out thresholds:
+# the suite trains dozens of models, and one epoch is what the student's self-check already
+# trains. Measured at one epoch on the 50,000 grading images (grading seed and seeds 0-5):
+# the reference reaches held-out accuracy 0.9675-0.9730 and recall on fives 0.6547-0.7601, the
+# no-sigmoid variant 0.9387-0.9455 and 0.3812-0.4507, the unnormalized one 0.9108 (it never says
+# "five"); the thresholds below sit between them with at least 0.0105 and 0.10 to spare. The
+# public validation floor (0.95) is the course's: the reference's 0.9668 clears it, no sigmoid's
+# 0.9363 does not. Calibration, the one test whose point is the course's own figures, uses
+# `course_context` (assignment/config.toml as shipped). Every process the tests start inherits
+# this config through $GRADER_CONFIG, as an instructor's would.
+TEST_ACCURACY = {"epochs": 1, "threshold": 0.956, "recall_floor": 0.55}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if CONFIG_ENV in os.environ:  # the caller chose a config: respect it
         return
     document = tomlkit.parse(DEFAULT_CONFIG_PATH.read_text())
-    document["accuracy"]["epochs"] = TEST_EPOCHS
+    document["accuracy"].update(TEST_ACCURACY)
     # The copy lives elsewhere: its parts are still the repository's.
     document["assignment"]["root"] = str(DEFAULT_CONFIG_PATH.parent.parent)
     folder = Path(config.rootpath) / ".pytest_cache"
@@ -196,6 +201,12 @@ def grade(context: GradingContext) -> Callable[[Path], SubmissionResult]:
         return cache[key]
 
     return graded
+
+
+@pytest.fixture(scope="session")
+def class_batch(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
+    """The suite's one class batch (hostile corpus, examples, spellings); see class_batch.py."""
+    return grade_class(tmp_path_factory)
 
 
 @pytest.fixture

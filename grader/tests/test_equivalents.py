@@ -1,37 +1,22 @@
 """A correct model earns full marks however it is spelled (assignment/equivalents/): the checks
-judge what the model computes, never the layer classes or imports used to write it."""
+judge what the model computes, never the layer classes or imports used to write it. They are
+graded in the suite's shared class batch (class_batch.py), beside the hostile corpus."""
 
-import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from grader.config import REPOSITORY_ROOT
-
-EQUIVALENTS = REPOSITORY_ROOT / "assignment" / "equivalents"
+from grader.tests.class_batch import SPELLING, ClassBatch, spellings
 
 
 @pytest.fixture(scope="module")
-def gradebook(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """Every equivalent spelling graded in one batch, two at a time."""
-    out = tmp_path_factory.mktemp("equivalents")
-    command = [sys.executable, "-m", "grader", "grade", *map(str, spellings())]
-    completed = subprocess.run(
-        [*command, "--out", str(out), "--workers", "2"],
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        timeout=1800,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    with (out / "grades.csv").open(newline="") as stream:
-        return {row["submission"]: row for row in csv.DictReader(stream)}
-
-
-def spellings() -> list[Path]:
-    return sorted(EQUIVALENTS.glob("*.py"))
+def gradebook(class_batch: ClassBatch) -> dict[str, dict[str, str]]:
+    """Every equivalent spelling's row, graded in the suite's shared class batch."""
+    return {
+        name.removeprefix(SPELLING): row
+        for name, row in class_batch.rows.items()
+        if name.startswith(SPELLING)
+    }
 
 
 def test_there_are_spellings_to_grade():

@@ -9,11 +9,17 @@ import subprocess
 import sys
 
 import pytest
+import tomlkit
 
 from grader.config import CONFIG_ENV, REPOSITORY_ROOT
 from grader.records import Outcome, Status, SubmissionResult
 
 PROJECT = REPOSITORY_ROOT / "projects" / "fashion-mnist"
+# The examples are graded for one epoch, as the suite grades the perceptron (conftest.py), with
+# a held-out threshold for that budget. Measured at the grading seed after one epoch: test
+# accuracy reference 0.8246, mse 0.8273, unnormalized 0.7369, no softmax 0.2911; validation
+# 0.8311, 0.8332, 0.7406 and 0.2994 against the project's own floor of 0.80.
+TEST_ACCURACY = {"epochs": 1, "threshold": 0.78}
 
 
 def mistakes():
@@ -23,9 +29,9 @@ def mistakes():
     return module.MISTAKES
 
 
-def grader(*arguments: str) -> subprocess.CompletedProcess:
+def grader(*arguments: str, assignment: str = "fashion") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader", *arguments, "--assignment", "fashion"],
+        [sys.executable, "-m", "grader", *arguments, "--assignment", assignment],
         cwd=REPOSITORY_ROOT,
         env={k: v for k, v in os.environ.items() if k != CONFIG_ENV},
         capture_output=True,
@@ -36,9 +42,23 @@ def grader(*arguments: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, SubmissionResult]:
-    """The reference and every example mistake, graded in one batch with two workers."""
+    """The reference and every example mistake, graded in one batch with two workers, with the
+    project's config but for TEST_ACCURACY."""
+    assignment = tmp_path_factory.mktemp("fashion-config")
+    document = tomlkit.parse((PROJECT / "config.toml").read_text())
+    document["assignment"]["root"] = str(PROJECT)  # the copy's parts are still the project's
+    document["accuracy"].update(TEST_ACCURACY)
+    (assignment / "config.toml").write_text(tomlkit.dumps(document))
     out = tmp_path_factory.mktemp("fashion")
-    done = grader("grade", str(PROJECT / "examples"), "--out", str(out), "--workers", "2")
+    done = grader(
+        "grade",
+        str(PROJECT / "examples"),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        assignment=str(assignment),
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = {}
     for line in (out / "journal.jsonl").read_text().splitlines():

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -298,15 +299,31 @@ def _grader(folder: Path, *arguments: str, python: str = sys.executable):
     )
 
 
+# Pythons students have that the grader's own venv is not: Ubuntu 24.04's 3.12, Debian 13's 3.13.
+FRESH_VERSIONS = ("3.12", "3.13")
+
+
+@pytest.fixture(scope="module")
+def fresh_copies(release, tmp_path_factory, fresh_venv) -> dict[str, tuple[Path, Path]]:
+    """Per Python: a fresh copy of the release and its fresh venv, installed side by side (an
+    install waits on the package index and the disk more than on a core)."""
+
+    def install(version: str) -> tuple[Path, Path]:
+        copy = tmp_path_factory.mktemp(f"copy-{version}") / "copy"
+        shutil.copytree(release, copy)
+        return copy, fresh_venv(copy, version)
+
+    with ThreadPoolExecutor(max_workers=len(FRESH_VERSIONS)) as pool:
+        return dict(zip(FRESH_VERSIONS, pool.map(install, FRESH_VERSIONS), strict=True))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("version", ["3.12", "3.13"])
-def test_grader_check_works_from_a_fresh_copy(release, tmp_path, fresh_venv, version):
-    """A fresh copy, a fresh venv on a Python students have that the grader's own venv is not
-    (Ubuntu 24.04's 3.12, Debian 13's 3.13) with `pip install -r requirements.txt` (pinned, from
-    the package index), then the student's commands."""
-    copy = tmp_path / "copy"
-    shutil.copytree(release, copy)
-    python = fresh_venv(copy, version)
+@pytest.mark.parametrize("version", FRESH_VERSIONS)
+def test_grader_check_works_from_a_fresh_copy(fresh_copies, version):
+    """A fresh copy, a fresh venv on a Python students have that the grader's own venv is not,
+    with `pip install -r requirements.txt` (pinned, from the package index), then the student's
+    commands."""
+    copy, python = fresh_copies[version]
     assert subprocess.run(
         [str(python), "-c", "import sys; print(sys.version)"], capture_output=True, text=True
     ).stdout.startswith(version + ".")

@@ -7,12 +7,13 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.config import load_config
+from grader.course.batch import default_workers
 from grader.course.calibrate import calibrate, is_calibrated
 from grader.errors import GraderError
 from grader.grading import prepare_context
 
 
-def main(*, console: Console) -> int:
+def main(*, workers: int | None, console: Console) -> int:
     config = load_config()
     config.require_hidden()
     if config.accuracy is None or config.calibration is None:
@@ -22,8 +23,11 @@ def main(*, console: Console) -> int:
         )
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
         context = prepare_context(config, Path(work))
-        console.print("Training the reference and known-wrong variants over seeds...")
-        measurements = calibrate(context)
+        workers = workers or default_workers()
+        console.print(
+            f"Training the reference and known-wrong variants over seeds, {workers} at a time..."
+        )
+        measurements = calibrate(context, workers=workers)
     table = Table(
         title=f"Held-out accuracy (threshold {config.accuracy.threshold}) and recall on fives "
         f"(floor {config.accuracy.recall_floor})"
