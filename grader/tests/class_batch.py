@@ -33,7 +33,12 @@ BASES = {
     "_no_sigmoid": EXAMPLES_DIRECTORY / "no_sigmoid.py",
 }
 HONEST_COPIES = 3  # reference copies; with the 9 examples and the template, 13 honest rows
-SPELLING = "spelling_"  # the equivalent spellings' rows: spelling_<file stem>
+SPELLING = "spelling_"
+# The example graded a second time, as honest_<example><AGAIN>: unnormalized, whose training is
+# the least stable (its accuracy ranges 0.91-0.96 over seeds), so a row that depends on anything
+# but the seed shows.
+DETERMINISM_EXAMPLE = "unnormalized"
+AGAIN = "_again"  # the equivalent spellings' rows: spelling_<file stem>
 LISTENER_PORT = 47811  # the port 20_network_template.py tries to reach
 SECRET = "corpus-secret-7f3a9c"
 MARKERS = [Path("/tmp/corpus-pickle-marker"), Path("/tmp/corpus-lambda-marker")]
@@ -136,6 +141,9 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
     (folder / "honest_template.py").write_text(TEMPLATE_PATH.read_text())
     for spelling in spellings():
         (folder / f"{SPELLING}{spelling.name}").write_text(spelling.read_text())
+    # Graded twice, by whichever workers take them: the same row both times (test_determinism).
+    again = (EXAMPLES_DIRECTORY / f"{DETERMINISM_EXAMPLE}.py").read_text()
+    (folder / f"honest_{DETERMINISM_EXAMPLE}{AGAIN}.py").write_text(again)
     for copy in range(HONEST_COPIES):
         reference = (EXAMPLES_DIRECTORY / "reference.py").read_text()
         (folder / f"honest_copy_{copy:02}.py").write_text(reference)

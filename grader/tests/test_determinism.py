@@ -1,23 +1,24 @@
-"""Grading is seeded: the same file graded twice gives the same row, and the plan the
-reference records is the same whether recorded now or read back."""
+"""Grading is seeded: the same file graded twice gives the same row (both graded in the suite's
+class batch), and the plan the reference records is the same whether recorded now or read
+back."""
 
 import shutil
 import uuid
 
 import numpy as np
 
-from grader.config import EXAMPLES_DIRECTORY
-from grader.grading import grade_submission
-from grader.submissions import submission_at
+from grader.records import Status
+from grader.tests.class_batch import AGAIN, DETERMINISM_EXAMPLE, ClassBatch
 
 
-def test_same_file_same_row(context):
-    """Does grading a trained submission twice give identical points, cases and messages?"""
-    submission = submission_at(EXAMPLES_DIRECTORY / "unnormalized.py")
-    first, second = (grade_submission(submission, context) for _ in range(2))
-    assert first.model_dump(exclude={"seconds", "output"}) == second.model_dump(
-        exclude={"seconds", "output"}
-    )
+def test_same_file_same_row(class_batch: ClassBatch):
+    """Does a trained submission graded twice in one batch (two workers, under attack from the
+    corpus beside it) get identical points, cases and messages both times?"""
+    first = class_batch.results[f"honest_{DETERMINISM_EXAMPLE}"]
+    second = class_batch.results[f"honest_{DETERMINISM_EXAMPLE}{AGAIN}"]
+    assert first.status is Status.OK
+    differs = {"seconds", "output", "submission", "source"}
+    assert first.model_dump(exclude=differs) == second.model_dump(exclude=differs)
 
 
 def test_the_plan_is_recorded_once_and_again_when_what_it_depends_on_changes(tmp_path, monkeypatch):
