@@ -7,7 +7,15 @@ import subprocess
 import sys
 import time
 
-from grader.config import EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH, load_config
+from grader.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_PATH,
+    EXAMPLES_DIRECTORY,
+    REPOSITORY_ROOT,
+    TEMPLATE_PATH,
+    load_config,
+    load_config_file,
+)
 from grader.tests.test_release import public_total_line
 
 
@@ -54,10 +62,17 @@ def test_check_shows_public_diagnosis_only():
 
 def test_check_trains_the_self_check_budget_and_still_catches_the_missing_sigmoid():
     """Does `grader check` train the config's check_epochs (not grading's epochs), and does
-    the lesson's first bug still fail the public accuracy case at that budget?"""
-    settings = load_config().accuracy
+    the lesson's first bug still fail the public accuracy case at that budget? With the course
+    config as shipped: the suite's own grades one epoch, as the self-check does."""
+    settings = load_config_file(DEFAULT_CONFIG_PATH).accuracy
     assert settings.check_epochs is not None and settings.check_epochs < settings.epochs
-    completed = grader("check", str(EXAMPLES_DIRECTORY / "no_sigmoid.py"), "--only", "accuracy")
+    completed = grader(
+        "check",
+        str(EXAMPLES_DIRECTORY / "no_sigmoid.py"),
+        "--only",
+        "accuracy",
+        env={CONFIG_ENV: str(DEFAULT_CONFIG_PATH)},
+    )
     assert completed.returncode == 1
     assert f"After {settings.check_epochs} epoch(s) your model scores" in completed.stdout
 
