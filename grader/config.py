@@ -77,7 +77,8 @@ class AccuracySettings(_Section):
 class CalibrationSettings(_Section):
     seeds: list[int] = Field(min_length=1)
     accuracy_margin: float = Field(ge=0)
-    recall_margin: float = Field(ge=0)
+    # Only for an exercise that also has a recall floor (the perceptron's fives).
+    recall_margin: float | None = Field(None, ge=0)
 
 
 class SigmoidSettings(_Section):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.check_helpers import build, outputs, require_array
-from grader.config import load_config
+from grader.config import Config, load_config
 from grader.datasets import load_mnist_arrays
 
 TARGET_DIGIT = 5
@@ -181,3 +181,34 @@ def mistakes() -> tuple:
     from grader.course.examples import MISTAKES
 
     return MISTAKES
+
+
+# ---- Calibration (grader calibrate): which runs, what is measured, against which limits ------
+
+# The student's functions the pipeline calls, in train_pipeline's order.
+CALIBRATION_PIPELINE = ("normalize", "is_five", "build_perceptron", "train")
+# Each variant is the reference with these example mistakes applied.
+CALIBRATION_VARIANTS: dict[str, tuple[str, ...]] = {
+    "reference": (),
+    "no_sigmoid": ("no_sigmoid",),
+    "unnormalized": ("unnormalized",),
+    "raw_no_sigmoid": ("unnormalized", "no_sigmoid"),
+}
+
+
+def calibration_metrics(functions: list[Callable], epochs: int) -> dict[str, float]:
+    """What grading judges a trained pipeline by: held-out accuracy and recall on fives."""
+    metrics = heldout_metrics(train_pipeline(*functions, epochs=epochs))
+    return {"accuracy": metrics.accuracy, "recall": metrics.recall}
+
+
+def calibration_limits(config: Config) -> dict[str, tuple[float, float]]:
+    """Each metric's threshold and the margin calibration requires on either side of it."""
+    accuracy, calibration = config.accuracy, config.calibration
+    assert accuracy is not None and calibration is not None
+    assert accuracy.threshold is not None and accuracy.recall_floor is not None
+    assert calibration.recall_margin is not None, "[calibration] recall_margin is needed"
+    return {
+        "accuracy": (accuracy.threshold, calibration.accuracy_margin),
+        "recall": (accuracy.recall_floor, calibration.recall_margin),
+    }

@@ -35,6 +35,7 @@ SHARED_ENV = "GRADER_SHARED_DATA"
 # these modules that does train carries @pytest.mark.slow itself. The guard below fails a fast
 # test that starts a sandbox anyway.
 FAST_MODULES = {
+    "test_calibration",
     "test_check_messages",
     "test_datasets",
     "test_assignments",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from grader.check_helpers import outputs, require_array
-from grader.config import load_config
+from grader.config import Config, load_config
 from grader.datasets import load_fashion_arrays
 from grader.diagnoses import Kind, diagnosis, register_kinds
 from grader.exercise import apply_pixel_scaling, laid_out_like, pixel_ramp, stand_in_history
@@ -107,6 +107,29 @@ def heldout_accuracy(pipeline: TrainedPipeline) -> float:
     images, labels = heldout_set()
     scaled = apply_pixel_scaling(require_array(pipeline.scaled_ramp, "normalize"), images)
     return _accuracy(pipeline.model, laid_out_like(scaled, pipeline.validation_inputs), labels)
+
+
+# ---- Calibration (grader calibrate --assignment fashion) ------------------------------------
+
+CALIBRATION_PIPELINE = ("normalize", "one_hot", "build_classifier", "train")
+# The mistakes that train and must miss the threshold (the others fail before accuracy counts).
+CALIBRATION_VARIANTS: dict[str, tuple[str, ...]] = {
+    "reference": (),
+    "unnormalized": ("unnormalized",),
+    "no_softmax": ("no_softmax",),
+}
+
+
+def calibration_metrics(functions: list, epochs: int) -> dict[str, float]:
+    """What grading judges a trained classifier by: its accuracy on the test images."""
+    return {"accuracy": heldout_accuracy(train_pipeline(*functions, epochs=epochs))}
+
+
+def calibration_limits(config: Config) -> dict[str, tuple[float, float]]:
+    """The test-accuracy threshold and the margin calibration requires on either side of it."""
+    assert config.accuracy is not None and config.accuracy.threshold is not None
+    assert config.calibration is not None
+    return {"accuracy": (config.accuracy.threshold, config.calibration.accuracy_margin)}
 
 
 def mistakes() -> tuple:

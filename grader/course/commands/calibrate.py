@@ -8,7 +8,7 @@ from rich.table import Table
 
 from grader.config import load_config
 from grader.course.batch import default_workers
-from grader.course.calibrate import calibrate, is_calibrated
+from grader.course.calibrate import calibrate, calibration_of, is_calibrated
 from grader.errors import GraderError
 from grader.grading import prepare_context
 
@@ -23,26 +23,24 @@ def main(*, workers: int | None, console: Console) -> int:
         )
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
         context = prepare_context(config, Path(work))
+        assignment = context.assignment
+        limits = calibration_of(assignment).calibration_limits(config)
         workers = workers or default_workers()
         console.print(
             f"Training the reference and known-wrong variants over seeds, {workers} at a time..."
         )
         measurements = calibrate(context, workers=workers)
-    table = Table(
-        title=f"Held-out accuracy (threshold {config.accuracy.threshold}) and recall on fives "
-        f"(floor {config.accuracy.recall_floor})"
-    )
-    for column in ("variant", "seed", "accuracy", "recall", "verdict"):
+    thresholds = ", ".join(f"{name} {floor}" for name, (floor, _) in limits.items())
+    table = Table(title=f"Held-out figures of every run (thresholds: {thresholds})")
+    for column in ("variant", "seed", *limits, "verdict"):
         table.add_column(column)
     for m in measurements:
         expected = m.clears if m.variant == "reference" else m.misses
         verdict = "[green]as intended[/]" if expected else "[red]inside the margin[/]"
-        table.add_row(
-            m.variant, str(m.seed), f"{m.metrics.accuracy:.4f}", f"{m.metrics.recall:.4f}", verdict
-        )
+        table.add_row(m.variant, str(m.seed), *(f"{m.metrics[n]:.4f}" for n in limits), verdict)
     console.print(table)
     if is_calibrated(measurements):
         console.print("[green]Calibrated:[/] the thresholds separate right from wrong with margin.")
         return 0
-    console.print("[red]Not calibrated:[/] adjust [accuracy] in assignment/config.toml.")
+    console.print(f"[red]Not calibrated:[/] adjust [accuracy] in {assignment.config_path}.")
     return 1
