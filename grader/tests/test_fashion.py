@@ -120,3 +120,14 @@ def test_a_student_release_of_the_project_ships_no_solution(tmp_path):
     assert 'keras.layers.Dense(CLASSES, activation="softmax"),' not in shipped
     config = (out / "assignment" / "config.toml").read_text()
     assert 'exercise = "assignment/exercise.py"' in config and "threshold" not in config
+
+
+def test_the_threshold_separates_right_from_wrong_over_seeds():
+    """`grader calibrate --assignment fashion` with the project's config as shipped: over the
+    calibration seeds, does the reference clear the test-accuracy threshold by the margin and
+    each mistake that trains (unnormalized, no softmax) miss it by the margin?"""
+    done = grader("calibrate", "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Calibrated:" in done.stdout
+    for variant in ("reference", "unnormalized", "no_softmax"):
+        assert variant in done.stdout
