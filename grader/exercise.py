@@ -16,6 +16,7 @@ import numpy as np
 from grader.check_helpers import build, outputs, require_array
 from grader.config import Config, load_config
 from grader.datasets import load_mnist_arrays
+from grader.errors import GraderError
 
 TARGET_DIGIT = 5
 PIXEL_LEVELS = 256
@@ -207,7 +208,11 @@ def calibration_limits(config: Config) -> dict[str, tuple[float, float]]:
     accuracy, calibration = config.accuracy, config.calibration
     assert accuracy is not None and calibration is not None
     assert accuracy.threshold is not None and accuracy.recall_floor is not None
-    assert calibration.recall_margin is not None, "[calibration] recall_margin is needed"
+    if calibration.recall_margin is None:
+        raise GraderError(
+            "[calibration] needs recall_margin: the perceptron is also judged by its recall on "
+            "fives (accuracy.recall_floor)."
+        )
     return {
         "accuracy": (accuracy.threshold, calibration.accuracy_margin),
         "recall": (accuracy.recall_floor, calibration.recall_margin),

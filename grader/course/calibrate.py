@@ -71,9 +71,11 @@ def variant_source(mistake_names: tuple[str, ...], assignment: Assignment | None
     return source
 
 
-def measure(context: GradingContext, submission: Path, seed: int) -> dict[str, float]:
-    """Train a submission's pipeline in the sandbox with this seed; measure it on held-out data."""
-    hooks = calibration_of(context.assignment)
+def measure(
+    context: GradingContext, submission: Path, seed: int, hooks: ModuleType
+) -> dict[str, float]:
+    """Train a submission's pipeline in the sandbox with this seed; measure it on held-out data
+    (what the exercise module `hooks` says to call and measure)."""
     settings = dataclasses.replace(context.sandbox, seed=seed)
     run = run_submission(submission, context.plan_directory, context.mnist_view, settings)
     index = plan_index(context.plan.calls, context.plan_arrays)
@@ -101,7 +103,7 @@ def calibrate(
     with active_config(config):
         hooks = calibration_of(context.assignment)
         limits = hooks.calibration_limits(config)
-        chosen = variants(context.assignment)
+    chosen = dict(hooks.CALIBRATION_VARIANTS)
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as work:
         runs = []
         for variant in names or list(chosen):
@@ -112,7 +114,7 @@ def calibrate(
                 seeds.append(config.grading.seed)
             runs += [(variant, path, seed) for seed in seeds]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            measured = [pool.submit(measure, context, path, seed) for _, path, seed in runs]
+            measured = [pool.submit(measure, context, path, seed, hooks) for _, path, seed in runs]
             return [
                 judge(variant, seed, future.result(), limits)
                 for (variant, _, seed), future in zip(runs, measured, strict=True)

@@ -4,6 +4,7 @@ import pytest
 
 from grader.config import (
     CONFIG_ENV,
+    DEFAULT_CONFIG_PATH,
     current_assignment,
     exercise_module,
     load_config_file,
@@ -63,3 +64,12 @@ def test_an_exercise_without_calibration_is_refused_by_name(tmp_path, monkeypatc
     use_assignment(str(folder))
     with pytest.raises(GraderError, match="'doubling' cannot be calibrated"):
         calibration_of(current_assignment())
+
+
+def test_a_perceptron_config_without_a_recall_margin_is_refused_clearly():
+    config = load_config_file(DEFAULT_CONFIG_PATH)
+    config = config.model_copy(
+        update={"calibration": config.calibration.model_copy(update={"recall_margin": None})}
+    )
+    with pytest.raises(GraderError, match="needs recall_margin"):
+        exercise_module(current_assignment()).calibration_limits(config)
