@@ -1,7 +1,12 @@
-"""Helpers the checks in tests/ share; they run in the grader's process, never the student's."""
+"""Helpers any exercise's checks share; they run in the grader's process, never the student's.
+
+What one exercise alone needs (the perceptron's 785 parameters, say) lives in its own exercise
+module, beside its config.
+"""
 
 import contextvars
-from collections.abc import Callable
+import functools
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -32,16 +37,6 @@ def stop_reached(token: contextvars.Token) -> None:
     _reached.reset(token)
 
 
-def build(build_perceptron: Callable[..., Any], *arguments: Any) -> Any:
-    """Call build_perceptron, naming the lesson's own bug when the activation went to add()."""
-    try:
-        return build_perceptron(*arguments)
-    except TypeError as error:
-        if "activation" in str(error):
-            raise AssertionError(diagnoses.activation_in_add(str(error))) from None
-        raise
-
-
 def parameter_count(model: Any) -> int:
     try:
         return int(model.count_params())
@@ -57,22 +52,6 @@ def parameter_count(model: Any) -> int:
 
 def dense_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
-
-
-def linear_unit_weights(model: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel (784, 1) and bias (1,) of the model's one Dense unit, as float64."""
-    dense = dense_layers(model)
-    weights = dense[0].get_weights() if len(dense) == 1 else []
-    if len(weights) != 2 or np.asarray(weights[0]).size != 784:
-        raise AssertionError(
-            diagnoses.diagnosis(
-                "wrong_parameter_count",
-                "Your model's Dense layer does not hold 784 weights and a bias; expected "
-                "Flatten() then Dense(1) on 28x28 images.",
-            )
-        )
-    kernel = np.asarray(weights[0], dtype=np.float64).reshape(784, 1)
-    return kernel, np.asarray(weights[1], dtype=np.float64).reshape(1)
 
 
 def loss_name(model: Any) -> str:
@@ -111,26 +90,41 @@ def require_array(value: Any, what: str) -> np.ndarray:
     return value
 
 
-# Mean pixel value of the first 2,000 training images: MNIST's digits are mostly black.
-MNIST_MEAN_PIXEL = 33.2
-FASHION_MEAN_PIXEL = 72.9
+# ---- Images the student's code never saw: scaled and laid out as their pipeline does --------
+
+PIXEL_LEVELS = 256
+IMAGE_SHAPE = (28, 28)
 
 
-def what_was_loaded(images: np.ndarray, expected: np.ndarray, name: str) -> str | None:
-    """None when `images` are the `expected` MNIST images; otherwise a sentence naming what
-    they look like instead (zeros, a constant, Fashion-MNIST, other images)."""
-    if images.shape == expected.shape and np.array_equal(images, expected):
-        return None
-    sample = np.asarray(images[:2000], dtype=np.float64)
-    if sample.size and sample.min() == sample.max():
-        return f"every pixel of {name} is {sample.min():g}: a stand-in, not MNIST's images"
-    mean = float(sample.mean()) if sample.size else 0.0
-    if abs(mean - FASHION_MEAN_PIXEL) < 3:
-        return (
-            f"{name} look like Fashion-MNIST's clothing images (mean pixel {mean:.1f}; MNIST's "
-            f"digits average {MNIST_MEAN_PIXEL}): load keras.datasets.mnist, not fashion_mnist"
-        )
-    return (
-        f"{name} are not MNIST's images as keras.datasets.mnist.load_data() returns them "
-        f"(mean pixel {mean:.1f}, MNIST's {MNIST_MEAN_PIXEL}); return them unchanged, unshuffled"
-    )
+@functools.cache
+def pixel_ramp() -> np.ndarray:
+    """One image holding every pixel value 0..255 once (then zeros), read-only."""
+    ramp = np.zeros(IMAGE_SHAPE[0] * IMAGE_SHAPE[1], dtype=np.uint8)
+    ramp[:PIXEL_LEVELS] = np.arange(PIXEL_LEVELS, dtype=np.uint8)
+    ramp = ramp.reshape(1, *IMAGE_SHAPE)
+    ramp.flags.writeable = False
+    return ramp
+
+
+def apply_pixel_scaling(scaled_ramp: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """Scale images the way the student's normalize scaled the ramp, one pixel value at a time.
+
+    This applies the student's scaling to images their code never sees.
+    """
+    lookup = np.asarray(scaled_ramp).reshape(-1)[:PIXEL_LEVELS]
+    return lookup[images]
+
+
+def laid_out_like(images: np.ndarray, validation_inputs: Any) -> np.ndarray:
+    """Held-out images laid out as the student's normalize laid out the validation images
+    (flattened, say), so the trained model takes them as it took those."""
+    layout = np.shape(validation_inputs)[1:]
+    if layout and int(np.prod(layout)) == images[0].size:
+        return images.reshape((len(images), *layout))
+    return images
+
+
+def stand_in_history(*arguments: Any, **keywords: Any) -> SimpleNamespace:
+    """What a `train` answers while the plan is recorded: a History's shape, no training."""
+    metrics = ("loss", "accuracy", "val_loss", "val_accuracy")
+    return SimpleNamespace(history={name: [0.0] for name in metrics}, epoch=[0], params={})

@@ -44,7 +44,7 @@ class GradingSettings(_Section):
     seed: int
     timeout_seconds: PositiveFloat
     max_output_bytes: PositiveInt
-    # The per-submission sandbox (grader/sandbox.py); every field has a default.
+    # The per-submission sandbox (grader/isolation/sandbox.py); every field has a default.
     memory_megabytes: PositiveInt = 4096
     cpu_seconds: PositiveFloat | None = None
     max_open_files: PositiveInt = 512
@@ -374,10 +374,24 @@ def use_assignment(choice: str | None) -> None:
     os.environ[CONFIG_ENV] = str(path)
 
 
+def assignment_named(name: str) -> Assignment:
+    """The assignment called `name`: the one in use if it is that one (a student release or a
+    Gradescope copy holds only it), else the course repository's."""
+    current = current_assignment()
+    if current.name == name:
+        return current
+    found = find_assignments()
+    if name not in found:
+        names = ", ".join(sorted({current.name, *found}))
+        raise GraderError(f"No assignment named {name!r}; this course has: {names}.")
+    return Assignment.of(load_config_file(found[name]), found[name])
+
+
 def exercise_module(assignment: Assignment) -> ModuleType | None:
-    """The module the assignment names in `[assignment] exercise`, if any: an importable name
-    (`grader.exercise`), or a file in its folder (`exercise.py`), loaded once and importable
-    by its check files as `<name>_exercise` (`fashion_exercise` for the assignment `fashion`)."""
+    """The module the assignment names in `[assignment] exercise`, if any: a file in its folder
+    (`exercise.py`) or an importable name, loaded once (as `<name>_exercise`, `fashion_exercise`
+    for the assignment `fashion`). Check files reach it by the assignment's name:
+    `from grader.exercises import fashion` (see grader/exercises.py)."""
     if not assignment.exercise:
         return None
     if not assignment.exercise.endswith(".py"):

@@ -2,7 +2,7 @@
 
 Every output the grader leaves for people or other programs (the gradebook, results.json, the
 report, the Gradescope zip, the data store) is written through here. The sandbox's records and
-hand-over (grader.protocol, grader.sandbox) have rules of their own and do not use it.
+hand-over (grader.isolation) have rules of their own and do not use it.
 """
 
 import contextlib

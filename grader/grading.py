@@ -35,10 +35,8 @@ from grader.config import (
     exercise_module,
 )
 from grader.errors import GraderError
-from grader.protocol import Plan, RaisedError, StoredPlan
-from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
-from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
-from grader.sandbox import (
+from grader.isolation.protocol import Plan, RaisedError, StoredPlan
+from grader.isolation.sandbox import (
     MAX_RECORD_ENTRIES,
     MAX_REPORT_BYTES,
     MEMORY_ERRORS,
@@ -48,6 +46,8 @@ from grader.sandbox import (
     run_submission,
     write_child_plans,
 )
+from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
+from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
 from grader.submissions import Submission
 
 

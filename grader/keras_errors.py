@@ -3,6 +3,10 @@
 Each entry matches the error's text and gives one sentence in the diagnoses' form: what was
 observed, what was expected, what to try. The original error's useful line still follows it,
 so nothing is hidden; an error not in the catalogue is shown as before.
+
+The sentences here hold for any exercise. An exercise names its own first, in its exercise
+module's KERAS_ERRORS (the perceptron: "a 'five or not' model ends in one unit"; the Fashion
+project: "train on one_hot's rows"), so no exercise's advice reaches another's students.
 """
 
 import re
@@ -17,15 +21,15 @@ CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
             r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\3\]"
         ),
         lambda m: (
-            f"the model gives {m[2] or m[4]} numbers per image but each label is one number. "
-            "A 'five or not' model ends in one unit: Dense(1)."
+            f"the model gives {m[2] or m[4]} numbers per image but each label is one number: "
+            "the last layer must give as many numbers per image as each label holds."
         ),
     ),
     (
         re.compile(r"Unrecognized data type: x=|Failed to find data adapter"),
         lambda m: (
             "model.fit() was given data it cannot read (a Python list, or another type): pass "
-            "numpy arrays, as normalize and is_five return them."
+            "numpy arrays, as your own functions return them."
         ),
     ),
     (
@@ -46,16 +50,35 @@ CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
             re.DOTALL,
         ),
         lambda m: (
-            f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): one label "
-            "and one output per image, so the model ends in Dense(1)."
+            f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): the last layer "
+            "must give as many numbers per image as each label holds."
+        ),
+    ),
+    (
+        re.compile(
+            r"Arguments `target` and `output` must have the same rank.*?"
+            r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)",
+            re.DOTALL,
+        ),
+        lambda m: (
+            f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): the labels "
+            "and the model's outputs must be laid out alike, one row per image."
         ),
     ),
 )
 
 
+def exercise_catalogue() -> tuple[tuple[re.Pattern[str], Explain], ...]:
+    """The assignment in use's own sentences (its exercise module's KERAS_ERRORS), if any."""
+    from grader.config import current_assignment, exercise_module
+
+    return tuple(getattr(exercise_module(current_assignment()), "KERAS_ERRORS", ()))
+
+
 def explain(message: str) -> str | None:
-    """The TA's sentence for a known Keras or TensorFlow error, or None."""
-    for pattern, sentence in CATALOGUE:
+    """The TA's sentence for a known Keras or TensorFlow error, or None: the exercise's own
+    first, then the catalogue's."""
+    for pattern, sentence in (*exercise_catalogue(), *CATALOGUE):
         found = pattern.search(message)
         if found:
             return sentence(found)

@@ -80,7 +80,7 @@ class SubmissionResult(_Record):
     seconds: float
     output: str = ""
     grader_version: str
-    sandbox: str = ""  # the isolation tier the submission ran under (grader/sandbox.py)
+    sandbox: str = ""  # the isolation tier the submission ran under (grader/isolation/sandbox.py)
 
     @property
     def total(self) -> float:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.diagnoses import KINDS
+from grader.diagnoses import catalogue
 from grader.files import write_whole
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.text import capped, csv_cell, file_id, note, printable
@@ -94,7 +94,7 @@ def hidden_message(case: CaseResult) -> str:
         # could carry a hidden input out in its name.
         kind = raised[2] if raised[2] in KNOWN_EXCEPTIONS else "an exception"
         return f"Hidden check failed: your {raised[1]}() raised {kind}."
-    kind = KINDS.get(case.diagnosis or "")
+    kind = catalogue().get(case.diagnosis or "")
     if kind is None:
         return "Hidden check failed."
     return f"Hidden check failed: {kind.title[:1].lower()}{kind.title[1:]}."

@@ -6,8 +6,8 @@ a submission without importing it, the grader runs them twice, never in the stud
 1. **Plan** (once per batch): each check runs against the reference solution through a
    `PlanRecorder`, which notes every call and its arguments (literals, arrays, or results of
    earlier calls). Stand-ins answer where the reference's work is not needed to plan
-   (see grader.exercise.PLANNING_STAND_INS: no training, no download).
-2. The sandboxed child makes the planned calls with the student's functions (grader.child).
+   (an exercise module's PLANNING_STAND_INS: no training, no download).
+2. The sandboxed child makes the planned calls with the student's functions (isolation.child).
 3. **Replay**: each check runs again through a `Replayer`, whose functions answer every call
    with what the child recorded for the same call, rebuilt as plain arrays, numbers and
    Keras models the grader reconstructed itself.
@@ -24,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.keras_errors import explain
-from grader.models import ModelNotRebuilt, rebuild_model
-from grader.protocol import (
+from grader.isolation.protocol import (
     ArrayArgument,
     CallRecord,
     LiteralArgument,
@@ -35,6 +33,8 @@ from grader.protocol import (
     ReferenceArgument,
     array_digest,
 )
+from grader.keras_errors import explain
+from grader.models import ModelNotRebuilt, rebuild_model
 
 CallKey = tuple[str, tuple[Any, ...]]
 

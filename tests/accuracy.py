@@ -1,10 +1,10 @@
 """Question "accuracy": the student's own pipeline, trained by the grader, recognizes fives.
 
 The pipeline is theirs end to end: normalize, is_five, build_perceptron("sigmoid") and train,
-for the config's number of epochs (grader.exercise.train_pipeline). The grader measures the
+for the config's number of epochs (the exercise module's train_pipeline). The grader measures the
 trained model itself rather than trusting the History: on the validation images (public), and
 on MNIST's test images, which the student's code never sees (hidden); their normalize reaches
-those through a pixel lookup table (grader.exercise.apply_pixel_scaling).
+those through a pixel lookup table (grader.check_helpers.apply_pixel_scaling).
 """
 
 from otter.test_files import test_case
@@ -12,7 +12,7 @@ from otter.test_files import test_case
 from grader import diagnoses
 from grader.check_helpers import reached
 from grader.config import load_config
-from grader.exercise import heldout_metrics, train_pipeline, validation_metrics
+from grader.exercises import perceptron
 
 OK_FORMAT = False
 name = "accuracy"
@@ -22,12 +22,14 @@ SETTINGS = load_config().accuracy
 
 def _expect_learned(metrics):
     if metrics.predicted_fives == 0:
-        raise AssertionError(diagnoses.constant_predictor(metrics.accuracy, metrics.baseline))
+        raise AssertionError(perceptron.constant_predictor(metrics.accuracy, metrics.baseline))
 
 
 @test_case(name="accuracy: your trained model beats the baseline on the validation images")
 def test_validation_accuracy(normalize, is_five, build_perceptron, train):
-    pipeline = train_pipeline(normalize, is_five, build_perceptron, train, epochs=SETTINGS.epochs)
+    pipeline = perceptron.train_pipeline(
+        normalize, is_five, build_perceptron, train, epochs=SETTINGS.epochs
+    )
     # Keras logs val_loss whenever fit() validates, whatever metrics the student chose to log:
     # the accuracy itself is measured below from the model's own predictions.
     logged = getattr(pipeline.history, "history", None)
@@ -42,7 +44,7 @@ def test_validation_accuracy(normalize, is_five, build_perceptron, train):
         f"train ran {len(curve)} epochs when asked for {SETTINGS.epochs}; pass epochs=epochs "
         "to model.fit.",
     )
-    metrics = validation_metrics(pipeline)
+    metrics = perceptron.validation_metrics(pipeline)
     _expect_learned(metrics)
     assert metrics.accuracy >= SETTINGS.validation_floor, diagnoses.diagnosis(
         "low_accuracy",
@@ -59,8 +61,10 @@ def test_validation_accuracy(normalize, is_five, build_perceptron, train):
 
 @test_case(name="accuracy: held-out images your code never sees", hidden=True)
 def test_heldout_accuracy(normalize, is_five, build_perceptron, train):
-    pipeline = train_pipeline(normalize, is_five, build_perceptron, train, epochs=SETTINGS.epochs)
-    metrics = heldout_metrics(pipeline)
+    pipeline = perceptron.train_pipeline(
+        normalize, is_five, build_perceptron, train, epochs=SETTINGS.epochs
+    )
+    metrics = perceptron.heldout_metrics(pipeline)
     _expect_learned(metrics)
     passed = metrics.accuracy >= SETTINGS.threshold and metrics.recall >= SETTINGS.recall_floor
     assert passed, diagnoses.diagnosis(

@@ -3,10 +3,11 @@
 import numpy as np
 from otter.test_files import test_case
 
-from grader.check_helpers import reached, require_array, what_was_loaded
+from grader.check_helpers import reached, require_array
 from grader.config import load_config
 from grader.datasets import load_mnist_arrays
 from grader.diagnoses import diagnosis
+from grader.exercises import perceptron
 
 OK_FORMAT = False
 name = "load"
@@ -45,7 +46,7 @@ def test_shapes(load_mnist):
         )
     (images, labels), _ = _split(load_mnist)
     (true_images, true_labels), _ = load_mnist_arrays()
-    loaded = what_was_loaded(images, true_images, "x_train")
+    loaded = perceptron.what_was_loaded(images, true_images, "x_train")
     assert loaded is None, diagnosis("wrong_data", f"load_mnist's {loaded}.")
     assert np.array_equal(labels, true_labels), diagnosis(
         "wrong_data",
@@ -59,7 +60,7 @@ def test_shapes(load_mnist):
 def test_labels_match(load_mnist):
     (images, labels), (test_images, test_labels) = _split(load_mnist)
     (true_images, true_labels), _ = load_mnist_arrays()
-    loaded = what_was_loaded(images, true_images, "x_train")
+    loaded = perceptron.what_was_loaded(images, true_images, "x_train")
     assert loaded is None, diagnosis("wrong_data", f"load_mnist's {loaded}.")
     assert np.array_equal(labels, true_labels), diagnosis(
         "wrong_data", "y_train is not MNIST's training labels in load_data()'s order."

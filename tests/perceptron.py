@@ -6,15 +6,14 @@ from otter.test_files import test_case
 from grader import diagnoses
 from grader.check_helpers import (
     MEAN_SQUARED_ERROR_NAMES,
-    build,
     dense_layers,
-    linear_unit_weights,
     loss_name,
     outputs,
     parameter_count,
     reached,
 )
 from grader.config import load_config
+from grader.exercises import perceptron
 
 OK_FORMAT = False
 name = "perceptron"
@@ -29,18 +28,18 @@ def _expect_one_unit(model):
         f"Your model has {len(dense)} Dense layers ({count} parameters); a perceptron has one: "
         "Flatten the image straight into Dense(1).",
     )
-    assert count == diagnoses.PERCEPTRON_PARAMETERS, diagnoses.wrong_parameter_count(count)
+    assert count == perceptron.PERCEPTRON_PARAMETERS, perceptron.wrong_parameter_count(count)
     reached(f"{count} parameters: 784 weights and 1 bias in one Dense unit")
 
 
 @test_case(name="perceptron: 28·28 weights + 1 bias = 785 parameters", hidden=False)
 def test_parameter_count(build_perceptron):
-    _expect_one_unit(build(build_perceptron))
+    _expect_one_unit(perceptron.build(build_perceptron))
 
 
 @test_case(name="perceptron: compiled with loss 'mse' and optimizer 'adam'", hidden=False)
 def test_compiled(build_perceptron):
-    model = build(build_perceptron)
+    model = perceptron.build(build_perceptron)
     optimizer = getattr(model, "optimizer", None)
     assert optimizer is not None, diagnoses.diagnosis(
         "wrong_compile",
@@ -64,7 +63,7 @@ def test_compiled(build_perceptron):
 def test_structure(build_perceptron):
     """What the model computes, however it is spelled (Sequential or functional, Flatten or
     Reshape, an Input or input_shape): one linear unit over the 784 pixels of a 28x28 image."""
-    model = build(build_perceptron)
+    model = perceptron.build(build_perceptron)
     _expect_one_unit(model)
     input_shape = tuple(model.input_shape)
     # A model over the 784 pixels already flattened computes the same perceptron; whether
@@ -80,7 +79,7 @@ def test_structure(build_perceptron):
         f"Your model's output has shape {output_shape}; expected (None, 1), one number per "
         "image: flatten the image before the Dense(1) layer.",
     )
-    kernel, bias = linear_unit_weights(model)
+    kernel, bias = perceptron.linear_unit_weights(model)
     images = np.random.default_rng(2718).uniform(-3, 3, size=(6, 28, 28)).astype(np.float32)
     expected = images.reshape(len(images), -1).astype(np.float64) @ kernel + bias
     actual = outputs(model, images).reshape(-1, 1)

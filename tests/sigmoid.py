@@ -7,9 +7,9 @@ question's, so a model with a hidden layer is charged for it once, there.
 import numpy as np
 from otter.test_files import test_case
 
-from grader import diagnoses
-from grader.check_helpers import build, outputs, reached
+from grader.check_helpers import outputs, reached
 from grader.config import load_config
+from grader.exercises import perceptron
 
 OK_FORMAT = False
 name = "sigmoid"
@@ -21,27 +21,27 @@ CONSTANT_SPREAD = 1e-4
 def _expect_unit_range(model, inputs):
     values = outputs(model, inputs)
     low, high = float(values.min()), float(values.max())
-    assert np.isfinite(values).all() and low >= 0 and high <= 1, diagnoses.missing_sigmoid(
+    assert np.isfinite(values).all() and low >= 0 and high <= 1, perceptron.missing_sigmoid(
         low, high
     )
     # In range is not yet a sigmoid: Dense(1, activation="softmax") answers 1 for everything
     # (to float rounding). A model whose weights all start at zero answers one value too,
     # whatever its activation: that is its initialization, not its activation.
     zero_start = all(not np.any(weights) for weights in model.get_weights())
-    assert high - low > CONSTANT_SPREAD or zero_start, diagnoses.constant_output(low)
+    assert high - low > CONSTANT_SPREAD or zero_start, perceptron.constant_output(low)
     reached(f"outputs from {low:.3g} to {high:.3g}")
 
 
 @test_case(name="sigmoid: outputs in [0, 1] for raw and scaled images", hidden=False)
 def test_outputs_in_range(build_perceptron):
-    model = build(build_perceptron, "sigmoid")
+    model = perceptron.build(build_perceptron, "sigmoid")
     images = np.random.default_rng(7).integers(0, 256, size=(8, 28, 28)).astype(np.float32)
     _expect_unit_range(model, np.concatenate([images, images / 255]))
 
 
 @test_case(name="sigmoid: outputs in [0, 1] on inputs it has never seen", hidden=True)
 def test_extreme_inputs(build_perceptron):
-    model = build(build_perceptron, "sigmoid")
+    model = perceptron.build(build_perceptron, "sigmoid")
     magnitude = load_config().sigmoid.large_input
     generator = np.random.default_rng(31337)
     probes = [

@@ -126,8 +126,8 @@ def grade(root: Path) -> dict[str, Any]:
     """Grade the submission under `root` with the trusted pipeline; Gradescope's results."""
     from grader.config import current_assignment, load_config
     from grader.grading import grade_submission, prepare_context
+    from grader.isolation.sandbox import describe_sandbox
     from grader.render import Redactor, gradescope_results
-    from grader.sandbox import describe_sandbox
     from grader.submissions import Submission, submission_at
 
     config = load_config()
@@ -198,7 +198,7 @@ def verify(root: Path) -> int:
     from grader.config import load_config
     from grader.datasets import load_fashion_arrays, load_mnist_arrays
     from grader.grading import prepare_context
-    from grader.sandbox import describe_sandbox
+    from grader.isolation.sandbox import describe_sandbox
 
     problems = []
     if sys.version_info[:2] != (3, 11):

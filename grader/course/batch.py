@@ -217,7 +217,8 @@ def _grade_one(submission: Submission, context: GradingContext) -> SubmissionRes
 
 def _grading_children() -> list[int]:
     """Our live sandbox children, each the leader of its own session: the child harness
-    started as `python -I -c "...import grader.child..."`, or the bwrap/setpriv wrapping it."""
+    started as `python -I -c "...import grader.isolation.child..."`, or the bwrap/setpriv
+    wrapping it."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -228,7 +229,7 @@ def _grading_children() -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError, IndexError):
             continue  # it ended while we looked
-        if parent == os.getpid() and any(b"grader.child" in part for part in command):
+        if parent == os.getpid() and any(b"grader.isolation.child" in part for part in command):
             found.append(int(entry.name))
     return found
 

@@ -23,8 +23,8 @@ from grader.config import Assignment, Config, active_config, current_assignment,
 from grader.course.examples import strip_markers
 from grader.errors import GraderError
 from grader.grading import GradingContext
+from grader.isolation.sandbox import run_submission
 from grader.replay import Replayer, plan_index
-from grader.sandbox import run_submission
 
 HOOKS = (
     "CALIBRATION_PIPELINE",

@@ -1,10 +1,13 @@
 """Typical mistakes, each written as one change to the reference solution.
 
-`grader examples` writes them to assignment/examples/ (committed, checked for drift like the
-template); the demo grades them and the test suite asserts each fails exactly the questions it
-should, with the intended diagnosis.
+An exercise lists its own in a mistakes.py beside its exercise module (staff only: a student
+release never ships it). `grader template` writes each as an example submission into the
+assignment's examples folder (committed, checked for drift like the template); the demo grades
+them and the test suite asserts each fails exactly the questions it should, with the intended
+diagnosis.
 """
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,84 +26,14 @@ class Mistake:
     also: tuple[tuple[str, str], ...] = ()
 
 
-DENSE = "keras.layers.Dense(1, activation=activation),"
-MISTAKES = (
-    Mistake(
-        "no_sigmoid",
-        "build_perceptron ignores its activation: the lesson's first, buggy model.",
-        DENSE,
-        "keras.layers.Dense(1),",
-        {"sigmoid": "missing_sigmoid", "accuracy": "low_accuracy"},
-    ),
-    Mistake(
-        "unnormalized",
-        "normalize converts to float32 but never divides by 255.",
-        'return images.astype("float32") / 255',
-        'return images.astype("float32")',
-        # At the grading seed its sigmoid saturates: the model never says "five".
-        {"normalize": "unnormalized_input", "accuracy": "constant_predictor"},
-    ),
-    Mistake(
-        "dense10",
-        "One unit per digit: the 10-class model of the follow-up project.",
-        DENSE,
-        "keras.layers.Dense(10, activation=activation),",
-        {"perceptron": "ten_units", "accuracy": "raised"},
-    ),
-    Mistake(
-        "hidden_layer",
-        "An extra hidden layer: more than a perceptron.",
-        DENSE,
-        'keras.layers.Dense(16, activation="relu"),\n            ' + DENSE,
-        {"perceptron": "hidden_layer"},
-    ),
-    Mistake(
-        "wrong_labels",
-        "is_five returns the digits themselves instead of 1.0 for five.",
-        'return (digits == TARGET_DIGIT).astype("float32")',
-        'return digits.astype("float32")',
-        {"labels": "wrong_labels", "accuracy": "low_accuracy"},
-    ),
-    Mistake(
-        "softmax_one_unit",
-        "A softmax on the one output unit: always 1, whatever the image.",
-        DENSE,
-        'keras.layers.Dense(1, activation="softmax"),',
-        # build_perceptron() is no longer linear, the 'sigmoid' model answers 1 for everything,
-        # and so the trained model calls every image a five.
-        {"perceptron": "wrong_result", "sigmoid": "constant_output", "accuracy": "low_accuracy"},
-    ),
-    Mistake(
-        "flattening_normalize",
-        "normalize flattens each image to 784 numbers, and the model takes them so.",
-        'return images.astype("float32") / 255',
-        'return images.reshape(len(images), -1).astype("float32") / 255',
-        # Flattening is the normalize question's to judge, once: the model over flattened
-        # pixels is still a perceptron, and the pipeline is judged end to end as it feeds it.
-        {"normalize": "wrong_result"},
-        also=(("keras.Input(shape=IMAGE_SHAPE),", "keras.Input(shape=(784,)),"),),
-    ),
-    Mistake(
-        "activation_in_add",
-        "The activation passed to model.add(), a bug in the lesson's own 'fixed' script.",
-        """    model = keras.Sequential(
-        [
-            keras.Input(shape=IMAGE_SHAPE),
-            keras.layers.Flatten(),
-            keras.layers.Dense(1, activation=activation),
-        ]
-    )""",
-        """    model = keras.Sequential()
-    model.add(keras.Input(shape=IMAGE_SHAPE))
-    model.add(keras.layers.Flatten())
-    model.add(keras.layers.Dense(1), activation=activation)""",
-        {
-            "perceptron": "activation_in_add",
-            "sigmoid": "activation_in_add",
-            "accuracy": "activation_in_add",
-        },
-    ),
-)
+def load_mistakes(path: Path) -> tuple[Mistake, ...]:
+    """The MISTAKES an exercise's mistakes.py lists."""
+    spec = importlib.util.spec_from_file_location(f"_mistakes_{path.parent.name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"No typical mistakes at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.MISTAKES)
 
 
 def strip_markers(solution: str) -> str:
@@ -122,7 +55,7 @@ def render_mistake(solution: str, mistake: Mistake) -> str:
     return header + source
 
 
-def example_files(solution_path: Path, mistakes: tuple[Mistake, ...] = MISTAKES) -> dict[str, str]:
+def example_files(solution_path: Path, mistakes: tuple[Mistake, ...]) -> dict[str, str]:
     """File name -> content of every example: the reference itself and each mistake."""
     solution = solution_path.read_text()
     files = {"reference.py": strip_markers(solution)}
@@ -131,7 +64,7 @@ def example_files(solution_path: Path, mistakes: tuple[Mistake, ...] = MISTAKES)
 
 
 def stale_examples(
-    solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...] = MISTAKES
+    solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...]
 ) -> list[str]:
     """Names of example files missing or different from what the solution generates."""
     return [
@@ -141,9 +74,7 @@ def stale_examples(
     ]
 
 
-def write_examples(
-    solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...] = MISTAKES
-) -> None:
+def write_examples(solution_path: Path, directory: Path, mistakes: tuple[Mistake, ...]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in example_files(solution_path, mistakes).items():
         (directory / name).write_text(text)

@@ -27,7 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
-from grader.diagnoses import KINDS
+from grader.diagnoses import catalogue
 from grader.files import write_whole
 from grader.records import Status, SubmissionResult
 from grader.render import format_points
@@ -159,16 +159,17 @@ def is_full(points: float, maximum: float) -> bool:
 def diagnosis_shares(scored: list[SubmissionResult]) -> tuple[list[DiagnosisShare], list[str]]:
     """Share of submissions per known code, most frequent first; and the unknown codes seen."""
     counts = Counter(code for result in scored for code in result.diagnoses)
-    catalogue = list(KINDS)
+    kinds = catalogue()
+    order = list(kinds)
     known = sorted(
-        (code for code in counts if code in KINDS),
-        key=lambda code: (-counts[code], catalogue.index(code)),
+        (code for code in counts if code in kinds),
+        key=lambda code: (-counts[code], order.index(code)),
     )
     shares = [
-        DiagnosisShare(code, KINDS[code].title, counts[code], counts[code] / len(scored))
+        DiagnosisShare(code, kinds[code].title, counts[code], counts[code] / len(scored))
         for code in known
     ]
-    return shares, sorted(code for code in counts if code not in KINDS)
+    return shares, sorted(code for code in counts if code not in kinds)
 
 
 def output_tail(output: str) -> str:

@@ -22,8 +22,8 @@ import pytest
 
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, REPOSITORY_ROOT, TEMPLATE_PATH
 from grader.course.shards import read_shards
+from grader.isolation.sandbox import select_tier
 from grader.records import SubmissionResult
-from grader.sandbox import select_tier
 
 CORPUS = Path(__file__).parent / "corpus"
 EQUIVALENTS = REPOSITORY_ROOT / "assignment" / "equivalents"
@@ -98,7 +98,7 @@ class Listener:
 
 def sandbox_processes() -> list[str]:
     listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if "grader.child" in line]
+    return [line for line in listing.splitlines() if "grader.isolation.child" in line]
 
 
 def spellings() -> list[Path]:

@@ -101,10 +101,10 @@ def _fast_tests_start_no_sandbox(request: pytest.FixtureRequest, monkeypatch: py
             "@pytest.mark.slow (or move it out of conftest.FAST_MODULES)."
         )
 
-    import grader.sandbox
+    import grader.isolation.sandbox
 
-    monkeypatch.setattr(grader.sandbox, "run_submission", refuse)
-    monkeypatch.setattr(grader.sandbox, "_run", refuse)
+    monkeypatch.setattr(grader.isolation.sandbox, "run_submission", refuse)
+    monkeypatch.setattr(grader.isolation.sandbox, "_run", refuse)
 
 
 @pytest.fixture(scope="session")

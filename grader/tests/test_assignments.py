@@ -4,13 +4,17 @@ A tiny numpy exercise (double an array; average it) is written into a temporary 
 own config, reference solution and otter check files; `grader template`, `grader check` and
 `grader grade --assignment FOLDER` then work on it as on the perceptron."""
 
+import ast
 import csv
+import subprocess
+import sys
 
 import pytest
 
 from grader.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG_PATH,
+    REPOSITORY_ROOT,
     Assignment,
     config_path,
     find_assignments,
@@ -19,6 +23,7 @@ from grader.config import (
     use_assignment,
 )
 from grader.errors import GraderError
+from grader.keras_errors import CATALOGUE, explain
 from grader.tests.tiny_assignment import TINY_CONFIG, grader_command, write_tiny_assignment
 
 # ---- Finding and naming assignments (fast) ------------------------------------------------
@@ -66,6 +71,84 @@ def test_a_copy_of_an_assignment_finds_its_parts_in_the_copy_layout(tmp_path):
     assert copy.checks == tmp_path / "tests" and copy.template == tmp_path / "student_template.py"
     assert copy.plan_directory == tmp_path / "assignment"
     assert 'name = "doubling"' in text and "timeout_seconds = 120" in text
+
+
+# ---- What is the engine's and what is an exercise's (fast) --------------------------------
+
+ENGINE = REPOSITORY_ROOT / "grader"
+
+
+def _solution_functions(assignment: Assignment) -> set[str]:
+    tree = ast.parse(assignment.solution.read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def test_the_engine_names_no_exercise_of_its_own():
+    """Every assignment's exercise module, mistakes and figures sit in its own folder; the
+    engine's modules name no function that only one assignment asks for (is_five,
+    build_classifier...). Words every assignment shares (normalize, train) are vocabulary."""
+    assignments = [
+        Assignment.of(load_config_file(path), path) for path in find_assignments().values()
+    ]
+    assert len(assignments) >= 2
+    functions = [_solution_functions(assignment) for assignment in assignments]
+    own = set.union(*functions) - set.intersection(*functions)
+    assert {"is_five", "build_perceptron", "one_hot", "build_classifier"} <= own
+    for assignment in assignments:
+        assert assignment.exercise and assignment.exercise.endswith(".py"), assignment.name
+        module = (assignment.root / assignment.exercise).resolve()
+        assert module.is_file() and ENGINE not in module.parents, module
+    engine = [
+        path for path in ENGINE.rglob("*.py") if "tests" not in path.relative_to(ENGINE).parts
+    ]
+    for path in engine:
+        words = set(path.read_text().replace("(", " ").replace(".", " ").split())
+        assert not own & words, f"{path.relative_to(REPOSITORY_ROOT)} names {own & words}"
+
+
+def test_each_exercise_says_its_own_keras_errors(monkeypatch):
+    """The same Keras error gets each exercise's own advice: Dense(1) for the perceptron's
+    'five or not', ten softmax units and one-hot rows for Fashion-MNIST; the engine's own
+    sentence holds for any exercise."""
+    one_unit = (
+        "Arguments `target` and `output` must have the same shape. Received: "
+        "target.shape=(None, 10), output.shape=(None, 1)"
+    )
+    integer_labels = (
+        "Arguments `target` and `output` must have the same rank (ndim). Received: "
+        "target.shape=(None,), output.shape=(None, 10)"
+    )
+    monkeypatch.setenv(CONFIG_ENV, str(DEFAULT_CONFIG_PATH))  # put back after the test
+    use_assignment("perceptron")
+    assert "so the model ends in Dense(1)" in explain(one_unit)
+    use_assignment("fashion")
+    fashion = explain(one_unit)
+    assert "Dense(10, activation='softmax')" in fashion and "Dense(1)" not in fashion
+    assert "to_categorical(labels, 10)" in explain(integer_labels)
+    for error in (one_unit, integer_labels):
+        said = [
+            sentence(found) for pattern, sentence in CATALOGUE if (found := pattern.search(error))
+        ]
+        assert said and "Dense(1)" not in said[0] and "five" not in said[0], said
+
+
+def test_a_report_knows_the_exercise_kinds_without_reading_check_files():
+    """A merge or a report reads journals only: the catalogue still titles the exercise's own
+    diagnosis codes (loading its exercise module registers them)."""
+    code = (
+        "from grader.diagnoses import KINDS, catalogue\n"
+        "assert 'missing_sigmoid' not in KINDS\n"
+        "print(catalogue()['missing_sigmoid'].title)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", CONFIG_ENV: str(DEFAULT_CONFIG_PATH)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Outputs not squashed into [0, 1]"
 
 
 # ---- Grading an assignment the engine has never seen (slow) -------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from grader.config import CHECKS_DIRECTORY
 from grader.course.commands.grade import parent_memory_bound_mb
-from grader.course.examples import MISTAKES
+from grader.exercises import perceptron
 from grader.tests.class_batch import (
     CORPUS,
     HONEST_COPIES,
@@ -22,6 +22,8 @@ from grader.tests.class_batch import (
     digest_tree,
     sandbox_processes,
 )
+
+MISTAKES = perceptron.mistakes()
 
 
 @pytest.fixture(scope="module")

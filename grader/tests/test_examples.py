@@ -6,9 +6,11 @@ the hostile corpus: these are their records as the batch's journal kept them."""
 
 import pytest
 
-from grader.course.examples import MISTAKES
+from grader.exercises import perceptron
 from grader.records import Outcome, Status, SubmissionResult
 from grader.tests.class_batch import ClassBatch
+
+MISTAKES = perceptron.mistakes()
 
 
 @pytest.fixture(scope="module")

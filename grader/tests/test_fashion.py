@@ -2,7 +2,6 @@
 earns every point, and each typical mistake loses exactly the questions it should, each with the
 TA's diagnosis; the sandbox serves Fashion-MNIST, not the digits."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +11,7 @@ import pytest
 import tomlkit
 
 from grader.config import CONFIG_ENV, REPOSITORY_ROOT
+from grader.course.examples import load_mistakes
 from grader.records import Outcome, Status, SubmissionResult
 
 PROJECT = REPOSITORY_ROOT / "projects" / "fashion-mnist"
@@ -23,10 +23,7 @@ TEST_ACCURACY = {"epochs": 1, "threshold": 0.78}
 
 
 def mistakes():
-    spec = importlib.util.spec_from_file_location("fashion_mistakes", PROJECT / "mistakes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MISTAKES
+    return load_mistakes(PROJECT / "mistakes.py")
 
 
 def grader(*arguments: str, assignment: str = "fashion") -> subprocess.CompletedProcess:

@@ -8,8 +8,8 @@ import pytest
 from grader.config import EXAMPLES_DIRECTORY, SOLUTION_PATH
 from grader.course.examples import strip_markers
 from grader.grading import grade_submission
+from grader.isolation.sandbox import rest_timeout
 from grader.records import Outcome, Status
-from grader.sandbox import rest_timeout
 from grader.submissions import submission_at
 
 REFERENCE = strip_markers(SOLUTION_PATH.read_text())

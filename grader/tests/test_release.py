@@ -25,7 +25,7 @@ from grader.config import (
 )
 from grader.course.publish import public_check_source, public_config_text
 from grader.course.release import STAFF_PACKAGES, build_release, text_files
-from grader.diagnoses import KINDS
+from grader.diagnoses import catalogue
 from grader.errors import GraderError
 from grader.grading import build_plan, load_reference
 from grader.render import format_points
@@ -74,7 +74,7 @@ CHECK_FILE = '''"""A check file."""
 from otter.test_files import test_case
 
 from grader.config import load_config
-from grader.exercise import heldout_metrics, train_pipeline
+from demo_exercise import heldout_metrics, train_pipeline
 
 OK_FORMAT = False
 name = "demo"
@@ -118,7 +118,7 @@ def test_public_check_source_takes_out_hidden_cases_and_what_only_they_used():
     for kept in ("test_public", "test_public_too", "_shared", "train_pipeline", "load_config"):
         assert kept in public, kept
     assert "OK_FORMAT = False" in public and 'name = "demo"' in public and "points = 2" in public
-    assert "from grader.exercise import train_pipeline\n" in public
+    assert "from demo_exercise import train_pipeline\n" in public
     assert "\n\n\n\n" not in public
 
 
@@ -201,7 +201,7 @@ def test_release_holds_no_hidden_case_threshold_or_solution_text(release):
                 body, first = inspect.getsourcelines(case.function)
                 spans.update(range(first - 2, first - 1 + len(body)))  # with its decorator
         public = {line.strip() for number, line in enumerate(lines) if number not in spans}
-        public |= {f'"{kind}",' for kind in KINDS}  # diagnosis codes are public vocabulary
+        public |= {f'"{kind}",' for kind in catalogue()}  # diagnosis codes are public vocabulary
         secret_lines |= {
             lines[number].strip()
             for number in spans

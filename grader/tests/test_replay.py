@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader import replay
-from grader.protocol import (
+from grader.isolation.protocol import (
     ArrayArgument,
     CallRecord,
     Encoder,
@@ -311,7 +311,7 @@ def test_bool_stays_a_literal_bool():
 
 
 def test_a_plan_narrowed_to_questions_keeps_the_calls_their_arguments_need():
-    from grader.protocol import LiteralArgument, Plan, PlannedCall, ReferenceArgument
+    from grader.isolation.protocol import LiteralArgument, Plan, PlannedCall, ReferenceArgument
 
     calls = (
         PlannedCall(id=0, function="load_mnist", arguments=(), keywords={}),

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
 from grader.config import CHECKS_DIRECTORY
 from grader.datasets import data_home
 from grader.grading import grade_submission
+from grader.isolation import sandbox
 from grader.records import Status
 from grader.submissions import submission_at
 from grader.tests.test_hostile import with_train_body

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import sandbox
-from grader.protocol import (
+from grader.isolation import sandbox
+from grader.isolation.protocol import (
     ArrayArgument,
     CallRecord,
     ImportRecord,
@@ -22,7 +22,7 @@ from grader.protocol import (
     ReferenceArgument,
     write_record,
 )
-from grader.sandbox import ChildReport, read_report
+from grader.isolation.sandbox import ChildReport, read_report
 
 
 @pytest.fixture

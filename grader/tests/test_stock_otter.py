@@ -23,10 +23,12 @@ import pytest
 
 from grader.checks import load_questions
 from grader.config import CHECKS_DIRECTORY, EXAMPLES_DIRECTORY, TEMPLATE_PATH, load_config
-from grader.course.examples import MISTAKES
 from grader.course.publish import write_public_checks
 from grader.datasets import mnist_npz_path
+from grader.exercises import perceptron
 from grader.records import Outcome, SubmissionResult
+
+MISTAKES = perceptron.mistakes()
 
 SUPPORT = Path(__file__).with_name("stock_otter")
 OTTER = Path(sys.executable).with_name("otter")

@@ -5,9 +5,12 @@ import ast
 import pytest
 
 from grader.config import EXAMPLES_DIRECTORY, SOLUTION_PATH, TEMPLATE_PATH
-from grader.course.examples import MISTAKES, stale_examples
+from grader.course.examples import stale_examples
 from grader.course.template import render_template, template_is_current
 from grader.errors import GraderError
+from grader.exercises import perceptron
+
+MISTAKES = perceptron.mistakes()
 
 API = ["EPOCHS", "load_mnist", "normalize", "is_five", "build_perceptron", "train"]
 
@@ -19,7 +22,9 @@ def test_template_matches_solution():
 
 def test_examples_match_solution():
     """Are the committed example submissions exactly what the solution generates?"""
-    assert stale_examples(SOLUTION_PATH, EXAMPLES_DIRECTORY) == [], "run `grader template`"
+    assert stale_examples(SOLUTION_PATH, EXAMPLES_DIRECTORY, MISTAKES) == [], (
+        "run `grader template`"
+    )
 
 
 def test_drift_is_detected(tmp_path):

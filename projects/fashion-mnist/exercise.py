@@ -3,20 +3,27 @@
 The sandboxed child trains on Fashion-MNIST's training images only (`training_split`); the
 grader judges on the 10,000 test images (`heldout_set`), which never enter the sandbox: there,
 keras' loader serves `sandbox_view`, whose test split is a stand-in drawn from the training set.
-Check files import this module as `fashion_exercise`.
+Check files import it as `from grader.exercises import fashion`.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.check_helpers import outputs, require_array
+from grader.check_helpers import (
+    apply_pixel_scaling,
+    laid_out_like,
+    outputs,
+    pixel_ramp,
+    require_array,
+    stand_in_history,
+)
 from grader.config import Config, load_config
 from grader.datasets import load_fashion_arrays
 from grader.diagnoses import Kind, diagnosis, register_kinds
-from grader.exercise import apply_pixel_scaling, laid_out_like, pixel_ramp, stand_in_history
 
 KERAS_DATASET = "fashion_mnist"
 CLASSES = 10
@@ -28,6 +35,29 @@ register_kinds(
     Kind("no_softmax", "Outputs are not probabilities (no softmax)"),
     Kind("integer_labels", "Labels are not one-hot"),
     Kind("wrong_loss", "Not compiled with categorical crossentropy"),
+)
+
+# Keras errors this project's students meet, said for ten classes (grader.keras_errors says the
+# rest): each label is a one-hot row of 10, and the model gives 10 probabilities per image.
+_SHAPES = r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)"
+KERAS_ERRORS = (
+    (
+        re.compile(r"Arguments `target` and `output` must have the same rank.*?" + _SHAPES, re.S),
+        lambda m: (
+            f"the labels have shape ({m[1]}), one class number per image, but categorical "
+            f"crossentropy compares each image's {CLASSES} probabilities ({m[2]}) with a one-hot "
+            f"row of {CLASSES}: train on one_hot's rows, keras.utils.to_categorical(labels, "
+            f"{CLASSES})."
+        ),
+    ),
+    (
+        re.compile(r"Arguments `target` and `output` must have the same shape.*?" + _SHAPES, re.S),
+        lambda m: (
+            f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): ten classes "
+            f"need {CLASSES} outputs per image, one per class: end the model in "
+            f"Dense({CLASSES}, activation='softmax')."
+        ),
+    ),
 )
 
 
@@ -133,15 +163,11 @@ def calibration_limits(config: Config) -> dict[str, tuple[float, float]]:
 
 
 def mistakes() -> tuple:
-    """The project's typical mistakes (staff only: edits of the reference solution)."""
-    import importlib.util
+    """The project's typical mistakes (mistakes.py beside this file; staff only: edits of the
+    reference solution)."""
+    from grader.course.examples import load_mistakes
 
-    path = Path(__file__).with_name("mistakes.py")
-    spec = importlib.util.spec_from_file_location("fashion_mistakes", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MISTAKES
+    return load_mistakes(Path(__file__).with_name("mistakes.py"))
 
 
 def figures() -> dict[str, str]:

@@ -17,8 +17,8 @@ from grader.course.batch import JOURNAL_NAME, default_workers, grade_batch, prin
 from grader.course.report import write_report
 from grader.course.shards import parse_shard, select
 from grader.grading import prepare_context
+from grader.isolation.sandbox import MAX_REPORT_BYTES, describe_sandbox
 from grader.render import Redactor, print_gradebook
-from grader.sandbox import MAX_REPORT_BYTES, describe_sandbox
 from grader.submissions import discover
 
 INTERRUPTED_EXIT = 130

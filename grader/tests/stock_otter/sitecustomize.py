@@ -6,7 +6,7 @@ submission and its checks. Two things change there, for the test only:
 
 * keras' MNIST loader reads the grader's verified mnist.npz, named by $STOCK_OTTER_MNIST_NPZ,
   instead of downloading Google's file (CI has no internet; keras rejects any other npz in its
-  cache). Like grader/child.py's prepare_keras, this replaces `get_file` in
+  cache). Like grader/isolation/child.py's prepare_keras, this replaces `get_file` in
   keras.src.datasets.mnist, but lazily, when that module is first imported: importing keras
   here would slow every process down, otter's own CLI included.
 * A socket connection to anything but this machine raises, so a run that would need the

@@ -1,17 +1,17 @@
 """Question "accuracy": the student's own pipeline, trained by the grader, tells clothes apart.
 
 The pipeline is theirs end to end: normalize, one_hot, build_classifier and train, for the
-config's number of epochs (fashion_exercise.train_pipeline). The grader measures the trained
+config's number of epochs (the exercise module's train_pipeline). The grader measures the trained
 model itself: on the validation images (public), and on Fashion-MNIST's test images, which the
 student's code never sees (hidden).
 """
 
-from fashion_exercise import heldout_accuracy, train_pipeline, validation_accuracy
 from otter.test_files import test_case
 
 from grader.check_helpers import reached
 from grader.config import load_config
 from grader.diagnoses import diagnosis
+from grader.exercises import fashion
 
 OK_FORMAT = False
 name = "accuracy"
@@ -21,7 +21,7 @@ SETTINGS = load_config().accuracy
 
 @test_case(name="accuracy: your trained classifier on the validation images")
 def test_validation_accuracy(normalize, one_hot, build_classifier, train):
-    pipeline = train_pipeline(normalize, one_hot, build_classifier, train, SETTINGS.epochs)
+    pipeline = fashion.train_pipeline(normalize, one_hot, build_classifier, train, SETTINGS.epochs)
     logged = getattr(pipeline.history, "history", None)
     curve = logged.get("val_loss") if isinstance(logged, dict) else None
     assert curve, diagnosis(
@@ -34,7 +34,7 @@ def test_validation_accuracy(normalize, one_hot, build_classifier, train):
         f"train ran {len(curve)} epochs when asked for {SETTINGS.epochs}; pass epochs=epochs "
         "to model.fit.",
     )
-    accuracy = validation_accuracy(pipeline)
+    accuracy = fashion.validation_accuracy(pipeline)
     assert accuracy >= SETTINGS.validation_floor, diagnosis(
         "low_accuracy",
         f"After {SETTINGS.epochs} epoch(s) your classifier scores {accuracy:.4f} on the "
@@ -50,8 +50,8 @@ def test_validation_accuracy(normalize, one_hot, build_classifier, train):
 
 @test_case(name="accuracy: test images your code never sees", hidden=True)
 def test_heldout_accuracy(normalize, one_hot, build_classifier, train):
-    pipeline = train_pipeline(normalize, one_hot, build_classifier, train, SETTINGS.epochs)
-    accuracy = heldout_accuracy(pipeline)
+    pipeline = fashion.train_pipeline(normalize, one_hot, build_classifier, train, SETTINGS.epochs)
+    accuracy = fashion.heldout_accuracy(pipeline)
     assert accuracy >= SETTINGS.threshold, diagnosis(
         "low_accuracy", f"test accuracy {accuracy:.4f}"
     )

@@ -1,11 +1,11 @@
 """Question "classifier": Flatten into Dense(10), 7,850 parameters, categorical crossentropy."""
 
-from fashion_exercise import CLASSES, PARAMETERS
 from otter.test_files import test_case
 
 from grader.check_helpers import dense_layers, loss_name, parameter_count, reached
 from grader.config import load_config
 from grader.diagnoses import diagnosis
+from grader.exercises import fashion
 
 OK_FORMAT = False
 name = "classifier"
@@ -21,16 +21,16 @@ def _expect_ten_units(model):
     assert units != 1, diagnosis(
         "one_unit",
         f"Your model ends with Dense(1) ({count} parameters): the lesson's one 'five or not' "
-        f"unit. Ten classes need ten outputs, one per class: Dense({CLASSES}, "
+        f"unit. Ten classes need ten outputs, one per class: Dense({fashion.CLASSES}, "
         "activation='softmax').",
     )
-    assert count == PARAMETERS, diagnosis(
+    assert count == fashion.PARAMETERS, diagnosis(
         "wrong_class_count",
-        f"Your model has {count} parameters; expected 28·28 weights x {CLASSES} units + "
-        f"{CLASSES} biases = {PARAMETERS:,}: Flatten the image into one Dense({CLASSES}), "
-        "nothing else.",
+        f"Your model has {count} parameters; expected 28·28 weights x {fashion.CLASSES} units + "
+        f"{fashion.CLASSES} biases = {fashion.PARAMETERS:,}: Flatten the image into one "
+        f"Dense({fashion.CLASSES}), nothing else.",
     )
-    reached(f"{count:,} parameters: {CLASSES} units over 784 pixels")
+    reached(f"{count:,} parameters: {fashion.CLASSES} units over 784 pixels")
 
 
 @test_case(name="classifier: 28·28 x 10 weights + 10 biases = 7,850 parameters", hidden=False)
@@ -70,8 +70,8 @@ def test_shapes(build_classifier):
         f"Your model takes inputs of shape {tuple(model.input_shape)}; expected one 28x28 "
         "image per row: start it with keras.Input(shape=(28, 28)).",
     )
-    assert tuple(model.output_shape) == (None, CLASSES), diagnosis(
+    assert tuple(model.output_shape) == (None, fashion.CLASSES), diagnosis(
         "wrong_result",
         f"Your model's output has shape {tuple(model.output_shape)}; expected (None, "
-        f"{CLASSES}), one probability per class.",
+        f"{fashion.CLASSES}), one probability per class.",
     )

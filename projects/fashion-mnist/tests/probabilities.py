@@ -1,12 +1,12 @@
 """Question "probabilities": the outputs are probabilities: non-negative, each row sums to 1."""
 
 import numpy as np
-from fashion_exercise import CLASSES
 from otter.test_files import test_case
 
 from grader.check_helpers import outputs, reached
 from grader.config import load_config
 from grader.diagnoses import diagnosis
+from grader.exercises import fashion
 
 OK_FORMAT = False
 name = "probabilities"
@@ -16,10 +16,10 @@ points = load_config().questions[name].points
 def _expect_probabilities(build_classifier, images):
     model = build_classifier()
     predicted = outputs(model, images)
-    assert predicted.ndim == 2 and predicted.shape[1] == CLASSES, diagnosis(
+    assert predicted.ndim == 2 and predicted.shape[1] == fashion.CLASSES, diagnosis(
         "no_softmax",
-        f"Your model gives {predicted.shape[1:]} numbers per image; expected {CLASSES} "
-        f"probabilities, one per class: Dense({CLASSES}, activation='softmax').",
+        f"Your model gives {predicted.shape[1:]} numbers per image; expected {fashion.CLASSES} "
+        f"probabilities, one per class: Dense({fashion.CLASSES}, activation='softmax').",
     )
     sums = predicted.sum(axis=1)
     low, high = float(predicted.min()), float(predicted.max())

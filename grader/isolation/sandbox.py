@@ -1,6 +1,6 @@
 """Run one submission in a separate, limited child process and read back its plain-data records.
 
-The child (grader.child) gets a fresh job directory holding a copy of the submission, the plan,
+The child (child.py) gets a fresh job directory holding a copy of the submission, the plan,
 the plan's arrays and the sandbox's MNIST view; a scrubbed environment whose HOME, TMPDIR and
 KERAS_HOME point inside it, with thread counts capped; no stdin; resource limits (CPU time,
 data segment, file size, open files, processes); its output read through a pipe of which at most
@@ -50,8 +50,8 @@ import numpy as np
 from pydantic import ValidationError
 
 import grader
-from grader.cgroup import MemoryGroup
-from grader.protocol import (
+from grader.isolation.cgroup import MemoryGroup
+from grader.isolation.protocol import (
     ARRAY_KINDS,
     HIDDEN_ARRAYS,
     HIDDEN_PLAN,
@@ -108,7 +108,7 @@ class SandboxSettings:
     threads: int = 2
     tier: str = "auto"  # "auto" (strongest available), or one of TIERS; GRADER_SANDBOX wins
     # memory_bytes also bounds the whole run (all its processes and files) where a memory
-    # cgroup can be made (grader/cgroup.py)
+    # cgroup can be made (grader/isolation/cgroup.py)
     memory_group: bool = True
     # What the grader reads of the run's records, at most (see read_report).
     report_bytes: int = MAX_REPORT_BYTES
@@ -199,7 +199,9 @@ def _python_command(code: str, *arguments: str) -> list[str]:
 
 
 def _child_command(job: Path) -> list[str]:
-    return _python_command("import grader.child as c; c.main(c.Path(sys.argv[1]))", str(job))
+    return _python_command(
+        "import grader.isolation.child as c; c.main(c.Path(sys.argv[1]))", str(job)
+    )
 
 
 def _bwrap_command(job: Path, uid: int, command: list[str]) -> list[str]:
@@ -280,7 +282,7 @@ def _trial_run(tier: str, uid: int) -> str | None:
         os.chown(job, uid, uid)
         # The same interpreter and standard library as ours: where the uid cannot read them,
         # the binary may start against the system's libpython instead.
-        check = f"import grader.child; assert sys.version == {sys.version!r}, sys.version"
+        check = f"import grader.isolation.child; assert sys.version == {sys.version!r}, sys.version"
         command = _wrap(tier, job, uid, _python_command(check))
         try:
             done = subprocess.run(
@@ -953,7 +955,7 @@ def _load_arrays(path: Path, budget: _Budget | None = None) -> dict[str, np.ndar
 
 
 def _check_encoded(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> None:
-    """An encoded value may only be one of the shapes grader.protocol.Encoder writes."""
+    """An encoded value may only be one of the shapes grader.isolation.protocol.Encoder writes."""
     if depth > 8 or not isinstance(value, dict) or not value or not set(value) <= ENCODED_KEYS:
         raise _Invalid("a value has an unknown shape")
     if "array" in value and not (isinstance(value["array"], str) and value["array"] in arrays):
@@ -1018,7 +1020,7 @@ def _read_call(
 
 
 def _expected_names(planned: set[int]) -> set[str]:
-    """Every file name the harness may leave in its records folder (grader.protocol)."""
+    """Every file name the harness may leave in its records folder (grader.isolation.protocol)."""
     stems = ["import", *(f"call-{number}" for number in planned)]
     names = {DONE_NAME, PUBLIC_DONE}
     for stem in stems:

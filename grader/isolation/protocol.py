@@ -54,7 +54,7 @@ Argument = Annotated[
 ]
 
 
-# The hand-over of the hidden calls (grader.sandbox): the child writes PUBLIC_DONE among its
+# The hand-over of the hidden calls (sandbox.py): the child writes PUBLIC_DONE among its
 # records once the public calls are made; the grader then puts these two in the job folder.
 PUBLIC_DONE = "public-done.json"
 HIDDEN_PLAN = "hidden-plan.json"
@@ -76,7 +76,7 @@ class Plan(_Record):
     # alone (`grader check --only`): empty in plans recorded before it was kept.
     questions: dict[str, tuple[int, ...]] = {}
     # Calls only hidden cases make. The child gets them, and their inputs, only once every
-    # other call has been made and recorded (grader.sandbox): nothing the submission learns
+    # other call has been made and recorded (sandbox.py): nothing the submission learns
     # of a hidden input can reach what a student reads of a public case.
     hidden: tuple[int, ...] = ()
     # In the child's first part of a split plan: more calls follow once the grader hands them

@@ -1,5 +1,5 @@
 """The only code that runs next to the student's: import the submission, make the planned calls,
-write what happened as plain data. Run as `python -I -m grader.child JOB_DIRECTORY`.
+write what happened as plain data. Run as `python -I -m grader.isolation.child JOB_DIRECTORY`.
 
 Nothing here decides anything. The student's code can tamper with this process as it likes;
 all it can change is the data written about its own functions, which the parent validates
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.protocol import (
+from grader.isolation.protocol import (
     HIDDEN_ARRAYS,
     HIDDEN_PLAN,
     PUBLIC_DONE,
@@ -40,7 +40,7 @@ STUDENT_MODULE = "student_template"
 
 
 class Job:
-    """What the parent laid out in the job directory (see grader.sandbox)."""
+    """What the parent laid out in the job directory (see grader.isolation.sandbox)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -258,7 +258,7 @@ def receive_hidden_calls(job: Job) -> Plan:
 
 def finish(job: Job) -> None:
     """Mark the end of the planned calls: a record changed after this mark (an atexit hook, a
-    thread left running) was not written by these calls, and voids the run (grader.sandbox)."""
+    thread left running) was not written by these calls, and voids the run (see sandbox.py)."""
     only_the_harness(job)
     (job.output / "done.json").write_text("{}")
 
