@@ -15,6 +15,8 @@ from grader.course.examples import load_mistakes
 from grader.records import Outcome, Status, SubmissionResult
 
 PROJECT = REPOSITORY_ROOT / "projects" / "fashion-mnist"
+EQUIVALENTS = PROJECT / "equivalents"
+SPELLING = "spelling_"  # the equivalent spellings' rows: spelling_<file stem>
 # The examples are graded for one epoch, as the suite grades the perceptron (conftest.py), with
 # a held-out threshold for that budget. Measured at the grading seed after one epoch: test
 # accuracy reference 0.8246, mse 0.8273, unnormalized 0.7369, no softmax 0.2911; validation
@@ -39,17 +41,22 @@ def grader(*arguments: str, assignment: str = "fashion") -> subprocess.Completed
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, SubmissionResult]:
-    """The reference and every example mistake, graded in one batch with two workers, with the
-    project's config but for TEST_ACCURACY."""
+    """The reference, every example mistake and every equivalent spelling, graded in one batch
+    with two workers, with the project's config but for TEST_ACCURACY."""
     assignment = tmp_path_factory.mktemp("fashion-config")
     document = tomlkit.parse((PROJECT / "config.toml").read_text())
     document["assignment"]["root"] = str(PROJECT)  # the copy's parts are still the project's
     document["accuracy"].update(TEST_ACCURACY)
     (assignment / "config.toml").write_text(tomlkit.dumps(document))
     out = tmp_path_factory.mktemp("fashion")
+    submissions = tmp_path_factory.mktemp("fashion-submissions")
+    for path in (PROJECT / "examples").glob("*.py"):
+        (submissions / path.name).write_text(path.read_text())
+    for path in EQUIVALENTS.glob("*.py"):
+        (submissions / f"{SPELLING}{path.name}").write_text(path.read_text())
     done = grader(
         "grade",
-        str(PROJECT / "examples"),
+        str(submissions),
         "--out",
         str(out),
         "--workers",
@@ -93,6 +100,37 @@ def test_each_mistake_loses_exactly_its_questions(graded, mistake):
         assert question.points < full, question.id
         codes = {case.diagnosis for case in question.cases if case.outcome is not Outcome.PASSED}
         assert mistake.fails[question.id] in codes, (question.id, codes, question.cases)
+
+
+def test_keras_errors_get_the_projects_own_advice(graded):
+    """The Keras error each shape mistake ends in is said for ten classes: one-hot rows for
+    integer labels, ten softmax units for the lesson's Dense(1) (never "end it in Dense(1)")."""
+
+    def accuracy_message(name: str) -> str:
+        (question,) = [q for q in graded[name].questions if q.id == "accuracy"]
+        return " ".join(case.message for case in question.cases if not case.hidden)
+
+    assert "to_categorical(labels, 10)" in accuracy_message("integer_labels")
+    one_unit = accuracy_message("one_unit")
+    assert "Dense(10, activation='softmax')" in one_unit and "ends in Dense(1)" not in one_unit
+
+
+def test_there_are_spellings_to_grade():
+    assert {path.stem for path in EQUIVALENTS.glob("*.py")} >= {
+        "functional_tf_keras",
+        "softmax_layer_add",
+    }
+
+
+@pytest.mark.parametrize("path", sorted(EQUIVALENTS.glob("*.py")), ids=lambda path: path.stem)
+def test_each_equivalent_spelling_earns_full_marks(graded, path):
+    """A correct classifier earns full marks however it is spelled (functional API,
+    tensorflow.keras, a Softmax layer, loss objects, numpy one-hot rows)."""
+    result = graded[f"{SPELLING}{path.stem}"]
+    assert result.status is Status.OK, result.note
+    assert result.total == result.max_points, [
+        (case.name, case.message) for q in result.questions for case in q.cases
+    ]
 
 
 def test_the_template_is_not_attempted_and_trains_nothing(tmp_path):
