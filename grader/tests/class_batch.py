@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -96,9 +97,15 @@ class Listener:
         self.server.close()
 
 
-def sandbox_processes() -> list[str]:
+def sandbox_processes(jobs: Path) -> list[str]:
+    """Sandbox processes still running for jobs under `jobs`: the batch's own (another test
+    may be grading at the same time, in another pytest worker)."""
     listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if "grader.isolation.child" in line]
+    return [
+        line
+        for line in listing.splitlines()
+        if "grader.isolation.child" in line and str(jobs) in line
+    ]
 
 
 def spellings() -> list[Path]:
@@ -113,6 +120,7 @@ class ClassBatch:
     expect: dict[str, dict]  # each corpus submission's "# expect:" line
     out: Path
     folder: Path
+    jobs: Path  # where the batch's sandbox jobs were made
     before: dict[str, str]
     checks_before: dict[str, str]
     canary: Path
@@ -152,6 +160,10 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
     before = digest_tree(folder)
     checks_before = digest_tree(CHECKS_DIRECTORY)
     out = tmp_path_factory.mktemp("out")
+    # The batch's sandbox jobs go here, so its leftover processes are told from other tests'
+    # (a folder the sandbox uid may pass through, as the system's temporary folder).
+    jobs = Path(tempfile.mkdtemp(prefix="grader-class-batch-"))
+    jobs.chmod(0o711)
     listener = Listener(LISTENER_PORT)
     try:
         completed = subprocess.run(
@@ -171,7 +183,7 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
             capture_output=True,
             text=True,
             cwd=REPOSITORY_ROOT,
-            env={**os.environ, "GRADER_CORPUS_SECRET": SECRET},
+            env={**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)},
             timeout=3600,
         )
         grades_after_batch = (out / "grades.csv").read_bytes()
@@ -188,6 +200,7 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
         expect=names,
         out=out,
         folder=folder,
+        jobs=jobs,
         before=before,
         checks_before=checks_before,
         canary=canary,

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,10 +83,21 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[CONFIG_ENV] = str(path)
 
 
+# The slow tier runs in two pytest workers (`pytest -n 2 --dist loadgroup`), a module per
+# group, so a module's fixtures are built once; the modules reading the one class batch share a
+# group, so it is graded once (see class_batch.py).
+CLASS_BATCH_MODULES = {"test_corpus", "test_examples", "test_equivalents", "test_determinism"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+        if item.module is None:
+            continue
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module not in FAST_MODULES:
             item.add_marker(pytest.mark.slow)
+        group = "class_batch" if module in CLASS_BATCH_MODULES else module
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
@@ -205,9 +216,11 @@ def grade(context: GradingContext) -> Callable[[Path], SubmissionResult]:
 
 
 @pytest.fixture(scope="session")
-def class_batch(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
+def class_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassBatch]:
     """The suite's one class batch (hostile corpus, examples, spellings); see class_batch.py."""
-    return grade_class(tmp_path_factory)
+    batch = grade_class(tmp_path_factory)
+    yield batch
+    shutil.rmtree(batch.jobs, ignore_errors=True)
 
 
 @pytest.fixture

@@ -134,4 +134,4 @@ def test_gradebook_and_results_are_inert(batch):
 
 def test_no_sandbox_process_is_left(batch):
     """Is every process of every sandbox gone after the batch?"""
-    assert sandbox_processes() == []
+    assert sandbox_processes(batch.jobs) == []
