@@ -62,7 +62,7 @@ test-fast: data lint
 # The slow tier runs in two pytest workers, a test module per worker at a time (see conftest.py),
 # and prints its 30 slowest steps: the figures the suite's speed work starts from.
 test: system test-fast
-	$(BIN)/python -m pytest -m slow -n 2 --dist loadgroup --durations=30
+	$(BIN)/python -m pytest -m slow -n 2 --durations=30
 
 # Benchmarks print figures (ratios against the bare cost, measured in the same run); they never
 # fail on time. `bench` rewrites BENCHMARKS.md (about 40 minutes); `bench-quick` is CI's form.

@@ -83,21 +83,29 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[CONFIG_ENV] = str(path)
 
 
-# The slow tier runs in two pytest workers (`pytest -n 2 --dist loadgroup`), a module per
-# group, so a module's fixtures are built once; the modules reading the one class batch share a
-# group, so it is graded once (see class_batch.py).
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+# The slow tier runs in two pytest workers (`pytest -n 2`, pytest-xdist), a whole module to a
+# worker, so a module's fixtures are built once; the modules reading the one class batch go
+# together, so it is graded once (see class_batch.py). xdist's own grouping by mark
+# (--dist loadgroup) silently does nothing under pytest 9.2 (pytest-xdist issue 1386), hence
+# a scheduler of our own: xdist's by-scope one, with a module (or the batch) as the scope.
 CLASS_BATCH_MODULES = {"test_corpus", "test_examples", "test_equivalents", "test_determinism"}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.module is None:
-            continue
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        if module not in FAST_MODULES:
-            item.add_marker(pytest.mark.slow)
-        group = "class_batch" if module in CLASS_BATCH_MODULES else module
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "class_batch" if Path(path).stem in CLASS_BATCH_MODULES else path
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)
