@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import pytest
 import tomlkit
@@ -13,6 +14,7 @@ import tomlkit
 from grader.config import CONFIG_ENV, REPOSITORY_ROOT
 from grader.course.examples import load_mistakes
 from grader.records import Outcome, Status, SubmissionResult
+from grader.tests.test_gradescope import run_autograder, unpack
 
 PROJECT = REPOSITORY_ROOT / "projects" / "fashion-mnist"
 EQUIVALENTS = PROJECT / "equivalents"
@@ -155,6 +157,31 @@ def test_a_student_release_of_the_project_ships_no_solution(tmp_path):
     assert 'keras.layers.Dense(CLASSES, activation="softmax"),' not in shipped
     config = (out / "assignment" / "config.toml").read_text()
     assert 'exercise = "assignment/exercise.py"' in config and "threshold" not in config
+    # No hidden case and none of the staff's modules.
+    checks = "\n".join(path.read_text() for path in (out / "tests").glob("*.py"))
+    assert "test_case(" in checks and "hidden=True" not in checks
+    assert not (out / "grader" / "course").exists() and not (out / "grader" / "tests").exists()
+
+
+def test_the_gradescope_zip_grades_the_reference_to_full_marks(tmp_path):
+    """`grader export gradescope --assignment fashion`, unpacked as Gradescope does: its
+    run_autograder grades the project's reference (under the name students submit) to full
+    marks, with the project's config as shipped, and hidden cases say only pass or fail."""
+    archive = tmp_path / "autograder.zip"
+    done = grader("export", "gradescope", "--out", str(archive))
+    assert done.returncode == 0, done.stdout + done.stderr
+    root = tmp_path / "autograder"
+    unpack(archive, root / "source")
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    assert "assignment/exercise.py" in names and "fashion_classifier.py" not in names
+    assert not [name for name in names if name.endswith("mistakes.py") or "examples/" in name]
+    reference = (PROJECT / "examples" / "reference.py").read_bytes()
+    results = run_autograder(root, {"fashion_classifier.py": reference})
+    assert results["score"] == 12, results["output"]
+    assert all(test["status"] == "passed" for test in results["tests"])
+    hidden = [test for test in results["tests"] if test["visibility"] != "visible"]
+    assert hidden and all(test["output"] == "Hidden check passed." for test in hidden)
 
 
 def test_the_threshold_separates_right_from_wrong_over_seeds():

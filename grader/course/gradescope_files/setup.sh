@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu base images).
-# It installs Python 3.11 and the pinned requirements into $ROOT/venv, installs MNIST (checksums
-# verified), then verifies that grading works. `setup.sh --verify-only` runs only that last step.
+# It installs Python 3.11 and the pinned requirements into $ROOT/venv, installs the datasets the
+# assignment's config names (checksums verified), then verifies that grading works.
+# `setup.sh --verify-only` runs only that last step.
 #
 # GRADER_AUTOGRADER_ROOT   the /autograder folder (default /autograder)
 # GRADER_AUTOGRADER_PYTHON the interpreter to grade with (default $ROOT/venv/bin/python)
-# GRADER_DATA_FROM         a folder with the original MNIST files, instead of downloading them
+# GRADER_DATA_FROM         a folder with the original dataset files (mnist/, fashion-mnist/),
+#                          instead of downloading them
 # GRADER_SETUP_SYSTEM=0    skip the apt-get step (python3.11 and bubblewrap already there)
 set -euo pipefail
 
