@@ -12,15 +12,16 @@ from types import ModuleType
 
 
 def __getattr__(name: str) -> ModuleType:
-    if name.startswith("__"):
+    if name.startswith("_"):
         raise AttributeError(name)
     from grader.config import assignment_named, exercise_module
     from grader.errors import GraderError
 
     try:
-        module = exercise_module(assignment_named(name.replace("_", "-")))
-    except GraderError as error:
-        raise ImportError(str(error), name=f"grader.exercises.{name}") from None
+        assignment = assignment_named(name.replace("_", "-"))
+    except GraderError as error:  # no such assignment: what hasattr() expects, with the names
+        raise AttributeError(str(error), name=name) from None
+    module = exercise_module(assignment)
     if module is None:
-        raise ImportError(f"The assignment {name!r} names no exercise module.", name=name)
+        raise AttributeError(f"The assignment {name!r} names no exercise module.", name=name)
     return module

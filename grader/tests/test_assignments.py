@@ -106,6 +106,18 @@ def test_the_engine_names_no_exercise_of_its_own():
         assert not own & words, f"{path.relative_to(REPOSITORY_ROOT)} names {own & words}"
 
 
+def test_check_files_reach_an_exercise_module_by_the_assignment_name():
+    """`from grader.exercises import fashion` loads the module the fashion config names, once;
+    a name no assignment has is simply not there (hasattr says False, naming none is loaded)."""
+    from grader import exercises
+
+    assert exercises.fashion.CLASSES == 10 and exercises.fashion is exercises.fashion
+    assert exercises.perceptron.PERCEPTRON_PARAMETERS == 785
+    assert not hasattr(exercises, "nope")
+    with pytest.raises(AttributeError, match=r"this course has: .*fashion.*perceptron"):
+        exercises.nope  # noqa: B018
+
+
 def test_each_exercise_says_its_own_keras_errors(monkeypatch):
     """The same Keras error gets each exercise's own advice: Dense(1) for the perceptron's
     'five or not', ten softmax units and one-hot rows for Fashion-MNIST; the engine's own
