@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from grader import datasets
 from grader.check_helpers import (
     apply_pixel_scaling,
     dense_layers,
@@ -25,7 +26,7 @@ from grader.check_helpers import (
     stand_in_history,
 )
 from grader.config import Config, load_config
-from grader.datasets import load_mnist_arrays
+from grader.datasets import grading_split, heldout_copy, load_mnist_arrays
 from grader.diagnoses import Diagnosis, Kind, diagnosis, register_kinds
 from grader.errors import GraderError
 
@@ -82,16 +83,12 @@ KERAS_ERRORS = (
 
 def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_val, y_val): raw MNIST training images split by the config."""
-    (images, digits), _ = load_mnist_arrays()
-    size = load_config().data.train_size
-    # Copies: a student's function that changes its input must not change the grader's data.
-    return images[:size].copy(), digits[:size].copy(), images[size:].copy(), digits[size:].copy()
+    return grading_split(load_mnist_arrays(), load_config().data.train_size)
 
 
 def heldout_set() -> tuple[np.ndarray, np.ndarray]:
     """MNIST's test images and digits: what grading judges on, never shown to the sandbox."""
-    _, (images, digits) = load_mnist_arrays()
-    return images.copy(), digits.copy()
+    return heldout_copy(load_mnist_arrays())
 
 
 def majority_baseline(digits: np.ndarray) -> float:
@@ -101,14 +98,7 @@ def majority_baseline(digits: np.ndarray) -> float:
 
 def sandbox_view() -> dict[str, np.ndarray]:
     """The MNIST arrays keras' loader returns inside the sandbox: no real test images."""
-    (images, digits), (test_images, _) = load_mnist_arrays()
-    stand_in = slice(len(images) - len(test_images), len(images))
-    return {
-        "x_train": images,
-        "y_train": digits,
-        "x_test": images[stand_in],
-        "y_test": digits[stand_in],
-    }
+    return datasets.sandbox_view(load_mnist_arrays())
 
 
 # While the grader plans its calls, these answer instead of the reference solution: planning

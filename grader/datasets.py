@@ -250,6 +250,44 @@ def _read_fashion(
     return (loaded["x_train"], loaded["y_train"]), (loaded["x_test"], loaded["y_test"])
 
 
+# ---------------------------------------------------------------------------- splitting for grading
+
+KerasArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def grading_split(
+    arrays: KerasArrays, train_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_val, y_val): a dataset's training images split at `train_size`.
+    Copies: a student's function that changes its input must not change the grader's data."""
+    (images, labels), _ = arrays
+    return (
+        images[:train_size].copy(),
+        labels[:train_size].copy(),
+        images[train_size:].copy(),
+        labels[train_size:].copy(),
+    )
+
+
+def heldout_copy(arrays: KerasArrays) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of the dataset's test images and labels: what grading judges on."""
+    _, (images, labels) = arrays
+    return images.copy(), labels.copy()
+
+
+def sandbox_view(arrays: KerasArrays) -> dict[str, np.ndarray]:
+    """What keras' loader for the dataset returns inside the sandbox: its training arrays, and
+    for the test split a stand-in of the same size drawn from them, never the test images."""
+    (images, labels), (test_images, _) = arrays
+    stand_in = slice(len(images) - len(test_images), len(images))
+    return {
+        "x_train": images,
+        "y_train": labels,
+        "x_test": images[stand_in],
+        "y_test": labels[stand_in],
+    }
+
+
 def parse_idx(content: bytes) -> np.ndarray:
     """An idx file's array: 2 zero bytes, type code, rank, big-endian uint32 dims, then data."""
     if len(content) < 4 or content[:2] != b"\0\0" or content[2] != IDX_UINT8:

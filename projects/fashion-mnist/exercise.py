@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from grader import datasets
 from grader.check_helpers import (
     apply_pixel_scaling,
     laid_out_like,
@@ -22,7 +23,7 @@ from grader.check_helpers import (
     stand_in_history,
 )
 from grader.config import Config, load_config
-from grader.datasets import load_fashion_arrays
+from grader.datasets import grading_split, heldout_copy, load_fashion_arrays
 from grader.diagnoses import Kind, diagnosis, register_kinds
 
 KERAS_DATASET = "fashion_mnist"
@@ -63,27 +64,17 @@ KERAS_ERRORS = (
 
 def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_val, y_val): raw training images split by the config (copies)."""
-    (images, labels), _ = load_fashion_arrays()
-    size = load_config().data.train_size
-    return images[:size].copy(), labels[:size].copy(), images[size:].copy(), labels[size:].copy()
+    return grading_split(load_fashion_arrays(), load_config().data.train_size)
 
 
 def heldout_set() -> tuple[np.ndarray, np.ndarray]:
     """The test images and labels: what grading judges on, never shown to the sandbox."""
-    _, (images, labels) = load_fashion_arrays()
-    return images.copy(), labels.copy()
+    return heldout_copy(load_fashion_arrays())
 
 
 def sandbox_view() -> dict[str, np.ndarray]:
     """What keras.datasets.fashion_mnist.load_data() returns in the sandbox: no test images."""
-    (images, labels), (test_images, _) = load_fashion_arrays()
-    stand_in = slice(len(images) - len(test_images), len(images))
-    return {
-        "x_train": images,
-        "y_train": labels,
-        "x_test": images[stand_in],
-        "y_test": labels[stand_in],
-    }
+    return datasets.sandbox_view(load_fashion_arrays())
 
 
 # While the plan is recorded these answer instead of the reference: no training, no download.
