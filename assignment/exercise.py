@@ -7,7 +7,6 @@ Also here: the exercise's own mistakes and the TA's sentences for them, which it
 (tests/) import as `from grader.exercises import perceptron`.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import datasets
+from grader import datasets, keras_errors
 from grader.check_helpers import (
     apply_pixel_scaling,
     dense_layers,
@@ -51,28 +50,21 @@ register_kinds(
 # the rest): labels are one number per image, so the model ends in one unit.
 KERAS_ERRORS = (
     (
-        re.compile(
-            r"Incompatible shapes: \[(\d+)\] vs\. \[\1,(\d+)\]|"
-            r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\3\]"
-        ),
+        keras_errors.INCOMPATIBLE_SHAPES,
         lambda m: (
             f"the model gives {m[2] or m[4]} numbers per image but each label is one number. "
             "A 'five or not' model ends in one unit: Dense(1)."
         ),
     ),
     (
-        re.compile(
-            r"Arguments `target` and `output` must have the same shape.*?"
-            r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)",
-            re.DOTALL,
-        ),
+        keras_errors.SHAPE_MISMATCH,
         lambda m: (
             f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): one label "
             "and one output per image, so the model ends in Dense(1)."
         ),
     ),
     (
-        re.compile(r"Unrecognized data type: x=|Failed to find data adapter"),
+        keras_errors.NOT_ARRAYS,
         lambda m: (
             "model.fit() was given data it cannot read (a Python list, or another type): pass "
             "numpy arrays, as normalize and is_five return them."

@@ -414,5 +414,10 @@ def exercise_module(assignment: Assignment) -> ModuleType | None:
     return module
 
 
+def current_exercise() -> ModuleType | None:
+    """The exercise module of the assignment in use, if it names one (loaded once)."""
+    return exercise_module(current_assignment())
+
+
 def exercise_module_name(assignment_name: str) -> str:
     return assignment_name.replace("-", "_") + "_exercise"

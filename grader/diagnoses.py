@@ -55,9 +55,9 @@ def register_kinds(*kinds: Kind) -> None:
 def catalogue() -> dict[str, Kind]:
     """Every kind the assignment in use may report: the common ones and its own, which loading
     its exercise module registers (a merge or a report reads journals, not check files)."""
-    from grader.config import current_assignment, exercise_module
+    from grader.config import current_exercise
 
-    exercise_module(current_assignment())
+    current_exercise()
     return KINDS
 
 

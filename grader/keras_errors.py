@@ -14,29 +14,41 @@ from collections.abc import Callable
 
 Explain = Callable[[re.Match[str]], str]
 
+# The errors, named so an exercise's KERAS_ERRORS can give its own sentence for the same one.
+INCOMPATIBLE_SHAPES = re.compile(
+    r"Incompatible shapes: \[(\d+)\] vs\. \[\1,(\d+)\]|"
+    r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\3\]"
+)
+NOT_ARRAYS = re.compile(r"Unrecognized data type: x=|Failed to find data adapter")
+INPUT_WIDTH = re.compile(
+    r"expected axis -1 of input shape to have value (\d+), but received input "
+    r"with shape \(([^)]*)\)"
+)
+_SHAPES = r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)"
+SHAPE_MISMATCH = re.compile(
+    r"Arguments `target` and `output` must have the same shape.*?" + _SHAPES, re.DOTALL
+)
+RANK_MISMATCH = re.compile(
+    r"Arguments `target` and `output` must have the same rank.*?" + _SHAPES, re.DOTALL
+)
+
 CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
     (
-        re.compile(
-            r"Incompatible shapes: \[(\d+)\] vs\. \[\1,(\d+)\]|"
-            r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\3\]"
-        ),
+        INCOMPATIBLE_SHAPES,
         lambda m: (
             f"the model gives {m[2] or m[4]} numbers per image but each label is one number: "
             "the last layer must give as many numbers per image as each label holds."
         ),
     ),
     (
-        re.compile(r"Unrecognized data type: x=|Failed to find data adapter"),
+        NOT_ARRAYS,
         lambda m: (
             "model.fit() was given data it cannot read (a Python list, or another type): pass "
             "numpy arrays, as your own functions return them."
         ),
     ),
     (
-        re.compile(
-            r"expected axis -1 of input shape to have value (\d+), but received input "
-            r"with shape \(([^)]*)\)"
-        ),
+        INPUT_WIDTH,
         lambda m: (
             f"the model takes {m[1]} numbers per image but was given inputs of shape "
             f"({m[2]}): start the model with keras.Input(shape=(28, 28)) and Flatten(), or "
@@ -44,22 +56,14 @@ CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
         ),
     ),
     (
-        re.compile(
-            r"Arguments `target` and `output` must have the same shape.*?"
-            r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)",
-            re.DOTALL,
-        ),
+        SHAPE_MISMATCH,
         lambda m: (
             f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): the last layer "
             "must give as many numbers per image as each label holds."
         ),
     ),
     (
-        re.compile(
-            r"Arguments `target` and `output` must have the same rank.*?"
-            r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)",
-            re.DOTALL,
-        ),
+        RANK_MISMATCH,
         lambda m: (
             f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): the labels "
             "and the model's outputs must be laid out alike, one row per image."
@@ -70,9 +74,9 @@ CATALOGUE: tuple[tuple[re.Pattern[str], Explain], ...] = (
 
 def exercise_catalogue() -> tuple[tuple[re.Pattern[str], Explain], ...]:
     """The assignment in use's own sentences (its exercise module's KERAS_ERRORS), if any."""
-    from grader.config import current_assignment, exercise_module
+    from grader.config import current_exercise
 
-    return tuple(getattr(exercise_module(current_assignment()), "KERAS_ERRORS", ()))
+    return tuple(getattr(current_exercise(), "KERAS_ERRORS", ()))
 
 
 def explain(message: str) -> str | None:

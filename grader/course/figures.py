@@ -12,7 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.checks import Question, load_questions
-from grader.config import REPOSITORY_ROOT, Assignment, Config, current_assignment, exercise_module
+from grader.config import (
+    REPOSITORY_ROOT,
+    Assignment,
+    Config,
+    current_assignment,
+    current_exercise,
+)
 from grader.errors import GraderError
 from grader.render import format_points
 
@@ -76,7 +82,7 @@ def figures(config: Config, questions: list[Question] | None = None) -> dict[str
             "validation_floor": f"{accuracy.validation_floor}",
         }
     # The exercise's own figures (baselines of its data, say), from its module.
-    own = getattr(exercise_module(current_assignment()), "figures", None)
+    own = getattr(current_exercise(), "figures", None)
     return values | (own() if own is not None else {})
 
 

@@ -115,7 +115,7 @@ def test_check_files_reach_an_exercise_module_by_the_assignment_name():
     assert exercises.perceptron.PERCEPTRON_PARAMETERS == 785
     assert not hasattr(exercises, "nope")
     with pytest.raises(AttributeError, match=r"this course has: .*fashion.*perceptron"):
-        exercises.nope  # noqa: B018
+        _ = exercises.nope
 
 
 def test_each_exercise_says_its_own_keras_errors(monkeypatch):

@@ -6,14 +6,13 @@ keras' loader serves `sandbox_view`, whose test split is a stand-in drawn from t
 Check files import it as `from grader.exercises import fashion`.
 """
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader import datasets
+from grader import datasets, keras_errors
 from grader.check_helpers import (
     apply_pixel_scaling,
     laid_out_like,
@@ -40,10 +39,9 @@ register_kinds(
 
 # Keras errors this project's students meet, said for ten classes (grader.keras_errors says the
 # rest): each label is a one-hot row of 10, and the model gives 10 probabilities per image.
-_SHAPES = r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)"
 KERAS_ERRORS = (
     (
-        re.compile(r"Arguments `target` and `output` must have the same rank.*?" + _SHAPES, re.S),
+        keras_errors.RANK_MISMATCH,
         lambda m: (
             f"the labels have shape ({m[1]}), one class number per image, but categorical "
             f"crossentropy compares each image's {CLASSES} probabilities ({m[2]}) with a one-hot "
@@ -52,7 +50,7 @@ KERAS_ERRORS = (
         ),
     ),
     (
-        re.compile(r"Arguments `target` and `output` must have the same shape.*?" + _SHAPES, re.S),
+        keras_errors.SHAPE_MISMATCH,
         lambda m: (
             f"the labels have shape ({m[1]}) but the model's outputs ({m[2]}): ten classes "
             f"need {CLASSES} outputs per image, one per class: end the model in "
