@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from grader.ending import end_now
 from grader.errors import GraderError
 
 # TensorFlow's start-up chatter is noise to students and instructors; errors still show.
@@ -240,3 +241,18 @@ def export_gradescope(
     from grader.course.commands import export as command
 
     _run(command.main, assignment, out=out, force=force)
+
+
+def main() -> None:
+    """The `grader` command (and `python -m grader`). A command that loaded TensorFlow ends
+    without Python's teardown (see grader.ending): by the time it returns, it has closed its
+    files and joined its workers."""
+    try:
+        app(prog_name="grader")
+    except SystemExit as exit:
+        code = exit.code
+    else:
+        code = 0
+    if "tensorflow" in sys.modules and isinstance(code, int | None):
+        end_now(code or 0)
+    sys.exit(code)

@@ -306,13 +306,15 @@ _probed: dict[str, str | None] = {}
 _probe_lock = threading.Lock()
 
 
-def tier_problems() -> dict[str, str | None]:
-    """Each tier, with None when it works here or why it does not. Probed once per process,
-    whichever worker thread asks first; the others wait for its answer."""
+def tier_problems(tiers: tuple[str, ...] = TIERS) -> dict[str, str | None]:
+    """Each of `tiers` (every tier by default), with None when it works here or why it does
+    not. Each is probed once per process, whichever worker thread asks first; the others wait
+    for its answer."""
     with _probe_lock:
-        if not _probed:
-            _probed.update({tier: _probe(tier) for tier in TIERS})
-        return dict(_probed)
+        for tier in tiers:
+            if tier not in _probed:
+                _probed[tier] = _probe(tier)
+        return {tier: _probed[tier] for tier in tiers}
 
 
 _warned: set[str] = set()
@@ -326,19 +328,20 @@ def select_tier(requested: str = "auto") -> tuple[str, list[str]]:
     an error, not a silent downgrade.
     """
     requested = os.environ.get(SANDBOX_ENV) or requested
-    problems = tier_problems()
     if requested != "auto":
         if requested not in TIERS:
             raise ValueError(f"unknown sandbox tier {requested!r}; expected one of {TIERS}")
-        if problems[requested] is not None:
-            raise RuntimeError(f"sandbox tier {requested} is unavailable: {problems[requested]}")
+        problem = tier_problems((requested,))[requested]
+        if problem is not None:
+            raise RuntimeError(f"sandbox tier {requested} is unavailable: {problem}")
         chosen = requested
     else:
-        chosen = next(tier for tier in TIERS if problems[tier] is None)
+        # Strongest first; a weaker tier is probed (a trial run each) only when needed.
+        chosen = next(tier for tier in TIERS if tier_problems((tier,))[tier] is None)
     notes = []
-    for tier in TIERS[: TIERS.index(chosen)]:
-        if requested == "auto":
-            notes.append(f"sandbox tier {tier} is unavailable: {problems[tier]}")
+    if requested == "auto":  # the stronger tiers, probed on the way to this one
+        for tier, problem in tier_problems(TIERS[: TIERS.index(chosen)]).items():
+            notes.append(f"sandbox tier {tier} is unavailable: {problem}")
     if chosen == "basic":
         notes.append(
             "sandbox tier basic runs student code as the grader's own user with the network: "

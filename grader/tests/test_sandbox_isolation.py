@@ -288,6 +288,32 @@ def test_a_forced_tier_that_is_missing_is_an_error(monkeypatch):
         sandbox.select_tier()
 
 
+def answering(problems: dict[str, str | None]):
+    """A stand-in for sandbox.tier_problems that answers from `problems`."""
+    return lambda tiers=sandbox.TIERS: {tier: problems[tier] for tier in tiers}
+
+
+def test_a_tier_is_probed_only_when_the_choice_needs_it(monkeypatch):
+    """A trial run costs a child start: when the strongest tier works, are the weaker ones
+    left unprobed, and is a forced tier the only one probed?"""
+    probed = []
+
+    def probe(tier):
+        probed.append(tier)
+        return "not here" if tier == "bwrap" else None
+
+    monkeypatch.setattr(sandbox, "_probe", probe)
+    monkeypatch.setattr(sandbox, "_probed", {})
+    monkeypatch.delenv(sandbox.SANDBOX_ENV, raising=False)
+    assert sandbox.select_tier("uid") == ("uid", [])
+    assert probed == ["uid"]
+    chosen, notes = sandbox.select_tier("auto")
+    assert (chosen, probed) == ("unshare", ["uid", "bwrap", "unshare"])
+    assert notes == ["sandbox tier bwrap is unavailable: not here"]
+    sandbox.select_tier("auto")  # probed once per process
+    assert probed == ["uid", "bwrap", "unshare"]
+
+
 def test_a_missing_tier_is_said_once_and_the_next_is_used(monkeypatch):
     """Without bwrap, is the next tier chosen and the missing one named, with the basic tier
     called out as no security boundary?"""
@@ -297,7 +323,7 @@ def test_a_missing_tier_is_said_once_and_the_next_is_used(monkeypatch):
         "uid": "not root",
         "basic": None,
     }
-    monkeypatch.setattr(sandbox, "tier_problems", lambda: missing)
+    monkeypatch.setattr(sandbox, "tier_problems", answering(missing))
     monkeypatch.delenv(sandbox.SANDBOX_ENV, raising=False)
     chosen, notes = sandbox.select_tier("auto")
     assert chosen == "basic"
@@ -311,7 +337,7 @@ def test_without_namespaces_the_uid_tier_comes_before_basic(monkeypatch):
     """In a container that refuses namespaces (Gradescope's Docker), is the child still dropped
     to the sandbox uid, with no capabilities and no new privileges, rather than run as root?"""
     problems = {"bwrap": "no namespaces", "unshare": "no namespaces", "uid": None, "basic": None}
-    monkeypatch.setattr(sandbox, "tier_problems", lambda: problems)
+    monkeypatch.setattr(sandbox, "tier_problems", answering(problems))
     monkeypatch.delenv(sandbox.SANDBOX_ENV, raising=False)
     chosen, notes = sandbox.select_tier("auto")
     assert chosen == "uid"
