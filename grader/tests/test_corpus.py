@@ -11,12 +11,14 @@ import pytest
 from grader.config import CHECKS_DIRECTORY
 from grader.course.commands.grade import parent_memory_bound_mb
 from grader.exercises import perceptron
+from grader.records import Status
 from grader.tests.class_batch import (
     CORPUS,
     HONEST_COPIES,
     MARKERS,
     SECRET,
     SPELLING,
+    TIMEOUT_SECONDS,
     ClassBatch,
     compose,
     digest_tree,
@@ -64,6 +66,19 @@ def test_hostile_submission_earns_nothing_unearned(batch, path):
     assert float(row["total"]) <= limit, row
     # An attack on the honest part's records must not cost it either.
     assert float(row["total"]) >= expect.get("min_total", 0), row
+
+
+def test_endless_runs_end_at_the_time_limit(batch):
+    """Does each submission that never finishes (spinning or sleeping at import, a stopped
+    clock, ignored signals, a fork bomb, a flood of output) end as a timeout, with no points,
+    within 15 s of the limit (a fork bomb takes some seconds to end)?"""
+    endless = [name for name, expect in batch.expect.items() if expect["status"] == ["timeout"]]
+    assert len(endless) >= 4, endless
+    for name in endless:
+        result = batch.results[name]
+        assert result.status is Status.TIMEOUT and result.total == 0, (name, result.note)
+        assert result.seconds < TIMEOUT_SECONDS + 15, (name, result.seconds)
+        assert f"Stopped after {TIMEOUT_SECONDS:g} s" in result.note, (name, result.note)
 
 
 def test_honest_rows_are_correct(batch):
