@@ -38,8 +38,8 @@ OFFLINE_MARK = "stock-otter test:"  # how sitecustomize.py's errors start
 
 # Wall-clock limits in seconds. Otter itself has none. Stock otter runs a file's __main__ block
 # during grading (otter-7.md), which in the examples trains the lesson's two models for five
-# epochs each and bears on no check: the files handed to otter here leave it out (as the
-# template's instructions ask of students), so otter trains only what its checks call.
+# epochs each and bears on no check (our grader never runs it): the files handed to otter here
+# leave it out, so otter trains only what its checks call.
 QUICK_TIMEOUT = 180
 TRAINING_TIMEOUT = 900
 STOP_GRACE = 20  # after SIGINT, which lets otter shut its kernel down, before SIGKILL
@@ -149,6 +149,9 @@ def autograder_zip(
     return archive
 
 
+MAIN_TESTS = {"__name__ == '__main__'", "'__main__' == __name__"}
+
+
 def without_main_block(source: Path, target: Path) -> None:
     """Copy a submission without its top-level `if __name__ == "__main__":` block."""
     text = source.read_text()
@@ -158,9 +161,6 @@ def without_main_block(source: Path, target: Path) -> None:
         if isinstance(node, ast.If) and ast.unparse(node.test) in MAIN_TESTS:
             del lines[node.lineno - 1 : node.end_lineno]
     target.write_text("".join(lines))
-
-
-MAIN_TESTS = {"__name__ == '__main__'", "'__main__' == __name__"}
 
 
 def test_without_main_block_keeps_every_function(tmp_path: Path):
