@@ -75,9 +75,31 @@ def model_input(model: Any, images: np.ndarray) -> np.ndarray:
     return images.reshape((len(images), *trailing))
 
 
+# Keras predicts 32 images a step by default, and a step's fixed cost dominates a model this
+# small: the perceptron over 10,000 images took 0.30-0.44 s of CPU at 32 a step and 0.10-0.12 s
+# at 256, with identical outputs. A step's memory grows with the batch times the model's widest
+# layer, so the batch is the largest that keeps one step's activations (a layer's input and
+# output, float32) within this budget, between Keras's default and 1024.
+PREDICT_STEP_BYTES = 64 * 2**20
+DEFAULT_PREDICT_BATCH = 32
+LARGEST_PREDICT_BATCH = 1024
+
+
+def predict_batch_size(model: Any, inputs: np.ndarray) -> int:
+    """Images per prediction step: Keras's default unless every layer's output size is known."""
+    widths = [int(np.prod(inputs.shape[1:]))]
+    try:
+        widths += [int(np.prod(layer.output.shape[1:])) for layer in model.layers]
+    except Exception:  # a layer never called, or a shape with an unknown size: the default
+        return DEFAULT_PREDICT_BATCH
+    per_image = 2 * 4 * max(1, *widths)
+    return min(LARGEST_PREDICT_BATCH, max(DEFAULT_PREDICT_BATCH, PREDICT_STEP_BYTES // per_image))
+
+
 def outputs(model: Any, inputs: np.ndarray) -> np.ndarray:
     inputs = model_input(model, np.asarray(inputs))
-    return np.asarray(model.predict(inputs, verbose=0), dtype=np.float64)
+    batch_size = predict_batch_size(model, inputs)
+    return np.asarray(model.predict(inputs, verbose=0, batch_size=batch_size), dtype=np.float64)
 
 
 def require_array(value: Any, what: str) -> np.ndarray:

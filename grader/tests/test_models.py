@@ -1,10 +1,20 @@
-"""The budget a student's model config must fit before the grader builds it (grader.models).
+"""The budget a student's model config must fit before the grader builds it (grader.models),
+and the step the grader predicts it in.
 
 Configs are written as Keras serializes them (module, class_name, config, build_config), so
 these tests need no Keras: nothing is built, which is the point."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
+from grader.check_helpers import (
+    DEFAULT_PREDICT_BATCH,
+    LARGEST_PREDICT_BATCH,
+    PREDICT_STEP_BYTES,
+    predict_batch_size,
+)
 from grader.models import MAX_LAYERS, ModelNotRebuilt, check_budget
 
 
@@ -58,3 +68,35 @@ def test_too_many_layers_are_refused():
 def test_units_must_be_a_positive_whole_number(units):
     with pytest.raises(ModelNotRebuilt, match="whole number of units"):
         check_budget(sequential(layer("Dense", 784, units=units)))
+
+
+def stand_in_model(*widths: int) -> SimpleNamespace:
+    """A model whose layers output these many numbers per image, as Keras reports them."""
+    return SimpleNamespace(
+        layers=[SimpleNamespace(output=SimpleNamespace(shape=(None, width))) for width in widths]
+    )
+
+
+class NeverCalled:
+    @property
+    def output(self):
+        raise AttributeError("The layer has never been called and thus has no defined output.")
+
+
+def test_small_models_predict_in_large_steps():
+    images = np.zeros((3, 28, 28), dtype=np.float32)
+    assert predict_batch_size(stand_in_model(784, 1), images) == LARGEST_PREDICT_BATCH
+
+
+def test_a_wide_layer_shrinks_the_prediction_step_to_keep_its_memory_bounded():
+    images = np.zeros((3, 784), dtype=np.float32)
+    assert predict_batch_size(stand_in_model(50_000, 1), images) == PREDICT_STEP_BYTES // 400_000
+    assert predict_batch_size(stand_in_model(400_000, 1), images) == DEFAULT_PREDICT_BATCH
+    for width in (784, 50_000, 400_000):
+        steps = predict_batch_size(stand_in_model(width, 1), images)
+        assert steps == DEFAULT_PREDICT_BATCH or steps * 8 * width <= PREDICT_STEP_BYTES
+
+
+def test_a_model_whose_shapes_are_unknown_predicts_at_keras_default():
+    images = np.zeros((3, 784), dtype=np.float32)
+    assert predict_batch_size(SimpleNamespace(layers=[NeverCalled()]), images) == 32
