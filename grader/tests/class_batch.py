@@ -1,6 +1,9 @@
 """One batch for the whole suite: the hostile corpus (grader/tests/corpus/), the examples, the
 template, copies of the reference and the equivalent spellings, graded together through
-`grader grade` with two workers.
+`grader grade` with two workers. The corpus's endless submissions are graded beside it, in a
+second `grader grade` with one worker and a shorter time limit, started just before it: they
+share the machine with the honest runs, but a run that can only end at the limit no longer holds
+one of the main batch's workers, or spins a core, for the whole of its limit.
 
 `test_corpus` reads it for what hostile neighbours must not change, `test_examples` for each
 example's questions and diagnoses, `test_equivalents` for the spellings' full marks: every
@@ -33,7 +36,7 @@ BASES = {
     "_reference": EXAMPLES_DIRECTORY / "reference.py",
     "_no_sigmoid": EXAMPLES_DIRECTORY / "no_sigmoid.py",
 }
-HONEST_COPIES = 3  # reference copies; with the 9 examples and the template, 13 honest rows
+HONEST_COPIES = 1  # a reference copy beside honest_reference: the same row twice under attack
 SPELLING = "spelling_"
 # The example graded a second time, as honest_<example><AGAIN>: unnormalized, whose training is
 # the least stable (its accuracy ranges 0.91-0.96 over seeds), so a row that depends on anything
@@ -43,9 +46,13 @@ AGAIN = "_again"  # the equivalent spellings' rows: spelling_<file stem>
 LISTENER_PORT = 47811  # the port 20_network_template.py tries to reach
 SECRET = "corpus-secret-7f3a9c"
 MARKERS = [Path("/tmp/corpus-pickle-marker"), Path("/tmp/corpus-lambda-marker")]
-# The corpus's six endless runs each last this long; an honest one takes 7-15 s here at the
-# suite's one epoch with two workers, so it stays well inside it.
+# The main batch's time limit: an honest run took 7-21 s here at the suite's one epoch with two
+# workers, beside the other pytest worker, so it stays well inside it.
 TIMEOUT_SECONDS = 40
+# The endless batch's: each attack is under way well before it (the harness, Keras and the
+# template take up to about 10 s under the suite's load before the attack's first line runs).
+# Each endless run spins up to two cores for its whole limit: at 40 s, the six took 280 s of CPU.
+ENDLESS_TIMEOUT_SECONDS = 20
 DETACHED_WAIT_SECONDS = 12  # longer than 12_detached_tamper_template.py sleeps
 
 
@@ -115,17 +122,36 @@ def spellings() -> list[Path]:
 @dataclass(frozen=True)
 class ClassBatch:
     completed: subprocess.CompletedProcess
-    rows: dict[str, dict[str, str]]  # grades.csv, by submission
-    results: dict[str, SubmissionResult]  # the journal's records, by submission
+    endless_completed: subprocess.CompletedProcess
+    rows: dict[str, dict[str, str]]  # both grades.csv files, by submission
+    row_count: int  # rows in both files together: a row given twice shows here
+    results: dict[str, SubmissionResult]  # both journals' records, by submission
     expect: dict[str, dict]  # each corpus submission's "# expect:" line
     out: Path
+    endless_out: Path
+    inputs: Path  # holds folder and endless_folder
     folder: Path
-    jobs: Path  # where the batch's sandbox jobs were made
-    before: dict[str, str]
+    endless_folder: Path
+    jobs: Path  # where both batches' sandbox jobs were made
+    before: dict[str, str]  # digests of everything under inputs
     checks_before: dict[str, str]
     canary: Path
     listener: Listener
     grades_after_batch: bytes
+
+    @property
+    def outs(self) -> tuple[Path, Path]:
+        return self.out, self.endless_out
+
+
+def grade_command(folder: Path, out: Path, timeout: int, workers: int) -> list[str]:
+    grade = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out)]
+    return [*grade, "--timeout", str(timeout), "--workers", str(workers)]
+
+
+def gradebook(out: Path) -> list[dict[str, str]]:
+    with (out / "grades.csv").open() as stream:
+        return list(csv.DictReader(stream))
 
 
 def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
@@ -138,12 +164,16 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
     )
     for marker in MARKERS:
         marker.unlink(missing_ok=True)
-    folder = tmp_path_factory.mktemp("class")
+    inputs = tmp_path_factory.mktemp("inputs")
+    folder, endless_folder = inputs / "class", inputs / "endless"
+    folder.mkdir()
+    endless_folder.mkdir()
     names = {}
     for path in sorted(CORPUS.glob("*.py")):
         name, source = compose(path)
-        (folder / f"{name}.py").write_text(source)
         names[name] = expectation(path)
+        into = endless_folder if names[name].get("endless") else folder
+        (into / f"{name}.py").write_text(source)
     for example in sorted(EXAMPLES_DIRECTORY.glob("*.py")):
         (folder / f"honest_{example.name}").write_text(example.read_text())
     (folder / "honest_template.py").write_text(TEMPLATE_PATH.read_text())
@@ -157,49 +187,68 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
         (folder / f"honest_copy_{copy:02}.py").write_text(reference)
     canary = tmp_path_factory.mktemp("canary") / "corpus-canary-file"
     canary.write_text("untouched")
-    before = digest_tree(folder)
+    before = digest_tree(inputs)
     checks_before = digest_tree(CHECKS_DIRECTORY)
-    out = tmp_path_factory.mktemp("out")
+    out, endless_out = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("endless-out")
+    logs = tmp_path_factory.mktemp("endless-logs")
     # The batch's sandbox jobs go here, so its leftover processes are told from other tests'
     # (a folder the sandbox uid may pass through, as the system's temporary folder).
     jobs = Path(tempfile.mkdtemp(prefix="grader-class-batch-"))
     jobs.chmod(0o711)
+    environment = {**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)}
     listener = Listener(LISTENER_PORT)
     try:
-        completed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "grader",
-                "grade",
-                str(folder),
-                "--out",
-                str(out),
-                "--timeout",
-                str(TIMEOUT_SECONDS),
-                "--workers",
-                "2",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=REPOSITORY_ROOT,
-            env={**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)},
-            timeout=3600,
+        # Files, not pipes, for the endless batch's output: nobody reads it while the main runs.
+        with (logs / "stdout").open("w+") as stdout, (logs / "stderr").open("w+") as stderr:
+            endless = subprocess.Popen(
+                grade_command(endless_folder, endless_out, ENDLESS_TIMEOUT_SECONDS, 1),
+                stdout=stdout,
+                stderr=stderr,
+                text=True,
+                cwd=REPOSITORY_ROOT,
+                env=environment,
+            )
+            try:
+                completed = subprocess.run(
+                    grade_command(folder, out, TIMEOUT_SECONDS, 2),
+                    capture_output=True,
+                    text=True,
+                    cwd=REPOSITORY_ROOT,
+                    env=environment,
+                    timeout=3600,
+                )
+                endless.wait(timeout=3600)
+            finally:
+                endless.kill()  # a no-op once it has ended
+        endless_completed = subprocess.CompletedProcess(
+            endless.args,
+            endless.returncode,
+            (logs / "stdout").read_text(),
+            (logs / "stderr").read_text(),
         )
         grades_after_batch = (out / "grades.csv").read_bytes()
         time.sleep(DETACHED_WAIT_SECONDS)
     finally:
         listener.close()
-    with (out / "grades.csv").open() as stream:
-        rows = {row["submission"]: row for row in csv.DictReader(stream)}
-    results = {result.submission: result for result in read_shards([out]).rows}
+    listed = gradebook(out) + gradebook(endless_out)
+    rows = {row["submission"]: row for row in listed}
+    results = {
+        result.submission: result
+        for where in (out, endless_out)
+        for result in read_shards([where]).rows
+    }
     return ClassBatch(
         completed=completed,
+        endless_completed=endless_completed,
         rows=rows,
+        row_count=len(listed),
         results=results,
         expect=names,
         out=out,
+        endless_out=endless_out,
+        inputs=inputs,
         folder=folder,
+        endless_folder=endless_folder,
         jobs=jobs,
         before=before,
         checks_before=checks_before,

@@ -14,11 +14,11 @@ from grader.exercises import perceptron
 from grader.records import Status
 from grader.tests.class_batch import (
     CORPUS,
+    ENDLESS_TIMEOUT_SECONDS,
     HONEST_COPIES,
     MARKERS,
     SECRET,
     SPELLING,
-    TIMEOUT_SECONDS,
     ClassBatch,
     compose,
     digest_tree,
@@ -34,24 +34,29 @@ def batch(class_batch: ClassBatch) -> ClassBatch:
 
 
 def test_batch_completes_with_every_row(batch):
-    """Does the batch finish, exit 0, and give exactly one row per submission?"""
-    completed = batch.completed
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    """Do both batches (the main one and the endless one beside it) finish, exit 0, and give
+    exactly one row per submission?"""
+    for completed in (batch.completed, batch.endless_completed):
+        assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     expected = set(batch.expect) | {
         p.stem for pattern in ("honest_*.py", f"{SPELLING}*.py") for p in batch.folder.glob(pattern)
     }
     assert set(batch.rows) == expected
+    assert batch.row_count == len(expected)
+    endless = {name for name, expect in batch.expect.items() if expect.get("endless")}
+    assert {path.stem for path in batch.endless_folder.glob("*.py")} == endless
 
 
 def test_grader_memory_stays_within_its_documented_bound(batch):
     """Whatever the corpus writes, the grading process stays within the bound SECURITY.md gives
     (its own peak resident memory, which `grader grade` prints)."""
-    stdout = batch.completed.stdout
-    match = re.search(r"Grading process peak memory: (\d+) MB .*bound: (\d+) MB", stdout)
-    assert match, stdout[-2000:]
-    peak, bound = int(match[1]), int(match[2])
-    assert bound == parent_memory_bound_mb(2)
-    assert peak <= bound, f"the grader peaked at {peak} MB, above its bound of {bound} MB"
+    for completed, workers in ((batch.completed, 2), (batch.endless_completed, 1)):
+        stdout = completed.stdout
+        match = re.search(r"Grading process peak memory: (\d+) MB .*bound: (\d+) MB", stdout)
+        assert match, stdout[-2000:]
+        peak, bound = int(match[1]), int(match[2])
+        assert bound == parent_memory_bound_mb(workers)
+        assert peak <= bound, f"the grader peaked at {peak} MB, above its bound of {bound} MB"
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.py")), ids=lambda path: path.stem)
@@ -71,14 +76,14 @@ def test_hostile_submission_earns_nothing_unearned(batch, path):
 def test_endless_runs_end_at_the_time_limit(batch):
     """Does each submission that never finishes (spinning or sleeping at import, a stopped
     clock, ignored signals, a fork bomb, a flood of output) end as a timeout, with no points,
-    within 15 s of the limit (a fork bomb takes some seconds to end)?"""
+    within 15 s of the endless batch's limit (a fork bomb takes some seconds to end)?"""
     endless = [name for name, expect in batch.expect.items() if expect["status"] == ["timeout"]]
     assert len(endless) >= 4, endless
     for name in endless:
         result = batch.results[name]
         assert result.status is Status.TIMEOUT and result.total == 0, (name, result.note)
-        assert result.seconds < TIMEOUT_SECONDS + 15, (name, result.seconds)
-        assert f"Stopped after {TIMEOUT_SECONDS:g} s" in result.note, (name, result.note)
+        assert result.seconds < ENDLESS_TIMEOUT_SECONDS + 15, (name, result.seconds)
+        assert f"Stopped after {ENDLESS_TIMEOUT_SECONDS:g} s" in result.note, (name, result.note)
 
 
 def test_honest_rows_are_correct(batch):
@@ -102,7 +107,7 @@ def test_honest_rows_are_correct(batch):
 def test_inputs_checks_and_gradebook_are_untouched(batch):
     """Are the submissions, the hidden checks, a canary file and the finished gradebook
     byte-identical after the batch and after detached processes had time to act?"""
-    assert digest_tree(batch.folder) == batch.before
+    assert digest_tree(batch.inputs) == batch.before
     assert digest_tree(CHECKS_DIRECTORY) == batch.checks_before
     assert batch.canary.read_text() == "untouched"
     assert (batch.out / "grades.csv").read_bytes() == batch.grades_after_batch
@@ -122,13 +127,14 @@ def test_student_visible_output_holds_no_secret(batch):
         for line in path.read_text().splitlines()
         if len(line.strip()) >= 16
     }
-    for path in (batch.out / "results").glob("*.json"):
-        shown = path.read_text()
-        assert SECRET not in shown, path.name
-        assert "Leak_" not in shown, path.name  # 53: an exception class named with hidden data
-        leaked = [line for line in secrets if line in shown]
-        assert leaked == [], (path.name, leaked[:3])
-    assert SECRET not in (batch.out / "grades.csv").read_text()
+    for out in batch.outs:
+        for path in (out / "results").glob("*.json"):
+            shown = path.read_text()
+            assert SECRET not in shown, path.name
+            assert "Leak_" not in shown, path.name  # 53: an exception class named with hidden data
+            leaked = [line for line in secrets if line in shown]
+            assert leaked == [], (path.name, leaked[:3])
+        assert SECRET not in (out / "grades.csv").read_text()
 
 
 def test_gradebook_and_results_are_inert(batch):
@@ -136,15 +142,16 @@ def test_gradebook_and_results_are_inert(batch):
     that starts a spreadsheet formula, and notes of bounded length, whatever the submissions
     printed or raised (corpus 45-48)?"""
     controls = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-    text = (batch.out / "grades.csv").read_text()
-    assert not controls.search(text)
-    with (batch.out / "grades.csv").open(newline="") as stream:
-        for row in csv.DictReader(stream):
-            for cell in row.values():
-                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell[:80]
-            assert len(row["note"]) <= 4000, row["submission"]
-    for path in (batch.out / "results").glob("*.json"):
-        assert not controls.search(json.loads(path.read_text())["output"]), path.name
+    for out in batch.outs:
+        text = (out / "grades.csv").read_text()
+        assert not controls.search(text)
+        with (out / "grades.csv").open(newline="") as stream:
+            for row in csv.DictReader(stream):
+                for cell in row.values():
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell[:80]
+                assert len(row["note"]) <= 4000, row["submission"]
+        for path in (out / "results").glob("*.json"):
+            assert not controls.search(json.loads(path.read_text())["output"]), path.name
 
 
 def test_no_sandbox_process_is_left(batch):

@@ -1,4 +1,4 @@
-# expect: {"status": ["timeout"], "max_total": 0}
+# expect: {"status": ["timeout"], "max_total": 0, "endless": true}
 # [12] Spin forever at import.
 while True:
     pass

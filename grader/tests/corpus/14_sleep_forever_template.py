@@ -1,4 +1,4 @@
-# expect: {"status": ["timeout"], "max_total": 0}
+# expect: {"status": ["timeout"], "max_total": 0, "endless": true}
 # [13] Block forever without using the CPU.
 import time
 

@@ -1,4 +1,4 @@
-# expect: {"status": ["error", "timeout", "memory"], "max_total": 0}
+# expect: {"status": ["error", "timeout", "memory"], "max_total": 0, "endless": true}
 # [14] Fork bomb.
 import os
 

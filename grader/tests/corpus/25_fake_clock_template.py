@@ -1,4 +1,4 @@
-# expect: {"status": ["timeout"], "max_total": 0}
+# expect: {"status": ["timeout"], "max_total": 0, "endless": true}
 # [24] Stop the clock, then never finish.
 import time
 

@@ -1,4 +1,4 @@
-# expect: {"status": ["timeout"], "max_total": 0}
+# expect: {"status": ["timeout"], "max_total": 0, "endless": true}
 # [new] Ignore SIGTERM, SIGINT and SIGHUP and spin: the time limit must still end it, with
 # every process of the run killed.
 import signal as _signal
