@@ -1,5 +1,5 @@
 """One batch for the whole suite: the hostile corpus (grader/tests/corpus/), the examples, the
-template, copies of the reference and the equivalent spellings, graded together through
+template, a copy of the reference and the equivalent spellings, graded together through
 `grader grade` with two workers. The corpus's endless submissions are graded beside it, in a
 second `grader grade` with one worker and a shorter time limit, started just before it: they
 share the machine with the honest runs, but a run that can only end at the limit no longer holds
@@ -155,7 +155,8 @@ def gradebook(out: Path) -> list[dict[str, str]]:
 
 
 def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
-    """Grade the corpus and the honest submissions in one batch, through the CLI."""
+    """Grade the corpus and the honest submissions through the CLI: the endless submissions
+    in their own batch, beside the main one."""
     tier, notes = select_tier("auto")
     # The corpus forks, fills memory and writes wherever it can: only a real sandbox may run it.
     assert tier == "bwrap", (
@@ -220,6 +221,7 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
                 endless.wait(timeout=3600)
             finally:
                 endless.kill()  # a no-op once it has ended
+                endless.wait()
         endless_completed = subprocess.CompletedProcess(
             endless.args,
             endless.returncode,
