@@ -129,15 +129,14 @@ class ClassBatch:
     expect: dict[str, dict]  # each corpus submission's "# expect:" line
     out: Path
     endless_out: Path
-    inputs: Path  # holds folder and endless_folder
+    inputs: Path  # holds folder and the endless batch's folder
     folder: Path
-    endless_folder: Path
     jobs: Path  # where both batches' sandbox jobs were made
     before: dict[str, str]  # digests of everything under inputs
     checks_before: dict[str, str]
     canary: Path
     listener: Listener
-    grades_after_batch: bytes
+    grades_after_batch: dict[Path, bytes]  # each out's grades.csv as the batches left it
 
     @property
     def outs(self) -> tuple[Path, Path]:
@@ -196,7 +195,12 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
     # (a folder the sandbox uid may pass through, as the system's temporary folder).
     jobs = Path(tempfile.mkdtemp(prefix="grader-class-batch-"))
     jobs.chmod(0o711)
-    environment = {**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)}
+    # Both batches run from the repository with the corpus's secret and their jobs folder.
+    common = {
+        "text": True,
+        "cwd": REPOSITORY_ROOT,
+        "env": {**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)},
+    }
     listener = Listener(LISTENER_PORT)
     try:
         # Files, not pipes, for the endless batch's output: nobody reads it while the main runs.
@@ -205,18 +209,14 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
                 grade_command(endless_folder, endless_out, ENDLESS_TIMEOUT_SECONDS, 1),
                 stdout=stdout,
                 stderr=stderr,
-                text=True,
-                cwd=REPOSITORY_ROOT,
-                env=environment,
+                **common,
             )
             try:
                 completed = subprocess.run(
                     grade_command(folder, out, TIMEOUT_SECONDS, 2),
                     capture_output=True,
-                    text=True,
-                    cwd=REPOSITORY_ROOT,
-                    env=environment,
                     timeout=3600,
+                    **common,
                 )
                 endless.wait(timeout=3600)
             finally:
@@ -228,7 +228,9 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
             (logs / "stdout").read_text(),
             (logs / "stderr").read_text(),
         )
-        grades_after_batch = (out / "grades.csv").read_bytes()
+        grades_after_batch = {
+            where: (where / "grades.csv").read_bytes() for where in (out, endless_out)
+        }
         time.sleep(DETACHED_WAIT_SECONDS)
     finally:
         listener.close()
@@ -250,7 +252,6 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
         endless_out=endless_out,
         inputs=inputs,
         folder=folder,
-        endless_folder=endless_folder,
         jobs=jobs,
         before=before,
         checks_before=checks_before,
