@@ -663,12 +663,14 @@ def run_submission(
     settings: SandboxSettings,
     watch: Callable[[Path], None] | None = None,
     stopping: threading.Event | None = None,
+    launched: Callable[[], None] | None = None,
 ) -> SandboxRun:
     """Run the child on one submission; its job directories are removed afterwards.
 
     `watch`, when given, is called with the records folder every WATCH_INTERVAL_SECONDS while
     the child runs: for showing answers early, never for judging (the run's own reading of
-    the records at the end is what counts). Its failures are ignored.
+    the records at the end is what counts). Its failures are ignored. `launched`, when given,
+    is called in this thread once the (first) child process has started.
 
     A run that stopped before its public calls were all made never got the hidden calls; those
     that use only functions which answered run in a second, shorter run (`hidden_rest`),
@@ -678,7 +680,7 @@ def run_submission(
     # The plan's call numbers from our own copy: the job's copy is the submission's to change.
     plan = Plan.model_validate_json((plan_directory / "plan.json").read_text())
     first, handed_over = _run_job(
-        tier, submission, plan_directory, plan, mnist_view, settings, watch
+        tier, submission, plan_directory, plan, mnist_view, settings, watch, launched
     )
     rest = None if handed_over else hidden_rest(plan, first.report)
     if rest is None or not (plan_directory / "plan.npz").exists():
@@ -698,7 +700,9 @@ def run_submission(
             arrays = {name: saved[name] for name in rest.array_names()}
         (rest_directory / "plan.json").write_text(rest.model_dump_json())
         write_child_plans(rest_directory, rest, arrays)
-        second, _ = _run_job(tier, submission, rest_directory, rest, mnist_view, shorter, None)
+        second, _ = _run_job(
+            tier, submission, rest_directory, rest, mnist_view, shorter, None, None
+        )
     return _with_rest(first, second, plan, set(rest.hidden))
 
 
@@ -783,6 +787,7 @@ def _run_job(
     mnist_view: Path,
     settings: SandboxSettings,
     watch: Callable[[Path], None] | None,
+    launched: Callable[[], None] | None,
 ) -> tuple[SandboxRun, bool]:
     """One child run of the plan in `plan_directory`; whether its hidden calls were handed over."""
     planned = {call.id for call in plan.calls}
@@ -794,7 +799,9 @@ def _run_job(
             if uid is not None:
                 _give_to(job, uid)
             handover = _HiddenHandover(plan_directory, plan, uid)
-            run = _run(job, tier, uid, token, environment, settings, planned, watch, handover)
+            run = _run(
+                job, tier, uid, token, environment, settings, planned, watch, handover, launched
+            )
             return run, handover.snapshot is not None
     finally:
         shutil.rmtree(job, ignore_errors=True)
@@ -810,6 +817,7 @@ def _run(
     planned: set[int] | None = None,
     watch: Callable[[Path], None] | None = None,
     handover: "_HiddenHandover | None" = None,
+    launched: Callable[[], None] | None = None,
 ) -> SandboxRun:
     # One budget for everything the run holds (its processes, its /tmp, its files), where the
     # machine lets the grader make memory cgroups; RLIMIT_DATA still bounds each process.
@@ -837,6 +845,8 @@ def _run(
     output = _CappedOutput(read_end, settings.max_output_bytes)
     ending: Literal["finished", "timeout", "crashed"]
     try:
+        if launched is not None:
+            launched()
         exit_code: int | None = _wait(
             process, started + settings.timeout_seconds, job, watch, handover
         )
