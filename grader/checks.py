@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from otter.test_files.exception_test import ExceptionTestFile
-
 from grader.check_helpers import collecting_reached, stop_reached
 from grader.config import Assignment, Config, config_path, exercise_module
 from grader.errors import GraderError
+from grader.otter_files import ExceptionTestFile
 from grader.records import CaseResult, Outcome
 from grader.replay import CallNotRun, ReplayMiss, StudentRaised
 

@@ -118,6 +118,27 @@ def test_check_files_reach_an_exercise_module_by_the_assignment_name():
         _ = exercises.nope
 
 
+def test_loading_the_checks_needs_only_otter_s_check_file_loader():
+    """The check files are read by otter's own loader (points as stock otter resolves them),
+    without otter's notebook API, which costs every grader start 0.7 s (nbconvert, pandas)."""
+    code = (
+        "import sys\n"
+        "from grader.checks import load_questions\n"
+        "from grader.config import current_assignment, load_config\n"
+        "questions = load_questions(current_assignment().checks, load_config())\n"
+        "print(sum(case.points for question in questions for case in question.cases))\n"
+        "print(sorted(set(sys.modules) & {'otter.api', 'nbconvert', 'pandas', 'otter.test_files'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    points, modules = done.stdout.splitlines()
+    config = load_config_file(DEFAULT_CONFIG_PATH)
+    assert float(points) == sum(question.points for question in config.questions.values())
+    assert modules == "['otter.test_files']"
+
+
 def test_each_exercise_says_its_own_keras_errors(monkeypatch):
     """The same Keras error gets each exercise's own advice: Dense(1) for the perceptron's
     'five or not', ten softmax units and one-hot rows for Fashion-MNIST; the engine's own

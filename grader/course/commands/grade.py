@@ -14,7 +14,6 @@ from rich.console import Console
 
 from grader.config import load_config
 from grader.course.batch import JOURNAL_NAME, default_workers, grade_batch, print_summary
-from grader.course.report import write_report
 from grader.course.shards import parse_shard, select
 from grader.grading import prepare_context
 from grader.isolation.sandbox import MAX_REPORT_BYTES, describe_sandbox
@@ -95,6 +94,10 @@ def _grade(
     finally:
         signal.signal(signal.SIGTERM, previous)
     print_gradebook(report.results, config.question_ids, console)
+    # Imported here, not at the top: matplotlib is 0.3 s of start-up before the first child
+    # could launch, and by now judging has imported it (Keras does) anyway.
+    from grader.course.report import write_report
+
     write_report(report.results, config.question_ids, out / "report.html")
     console.print(
         f"Wrote {out / 'grades.csv'}, {out / 'report.html'} and {len(report.results)} file(s) "
