@@ -157,13 +157,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="runs per scenario (default 3, quick 1)")
     parser.add_argument("--batch", type=int, help="mixed batch size (default 20, quick 2)")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="'-' for stdout only")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated scenarios to run beside bare ({', '.join(SHORT_NAMES)}); "
+        "prints to stdout, without the growth figures, for a quick before/after",
+    )
     arguments = parser.parse_args()
+    only = None
+    if arguments.only:
+        only = {name.strip() for name in arguments.only.split(",")}
+        unknown = only - set(SHORT_NAMES)
+        if unknown:
+            parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SHORT_NAMES}")
+        arguments.out = "-"  # BENCHMARKS.md always holds every figure
     repeats = arguments.repeats or (1 if arguments.quick else 3)
     batch_size = arguments.batch or (2 if arguments.quick else 20)
 
     work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
-        report = measure(work, arguments.quick, repeats, batch_size)
+        report = measure(work, arguments.quick, repeats, batch_size, only)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "benchmarks/run.py " + " ".join(sys.argv[1:])
@@ -174,7 +186,19 @@ def main() -> None:
         print(f"wrote {arguments.out}")
 
 
-def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
+# --only's names for the scenarios (bare always runs: every ratio is against it).
+SHORT_NAMES = {
+    "floor": "keras floor",
+    "check": "grader check",
+    "grade": "grader grade (1 worker)",
+    "otter": "stock otter run",
+    "batch": "batch of",
+}
+
+
+def measure(
+    work: Path, quick: bool, repeats: int, batch_size: int, only: set[str] | None = None
+) -> dict:
     base_env = dict(os.environ)
     base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     train_size, epochs = (10000, 1) if quick else (None, None)
@@ -291,6 +315,10 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
     ]
     if quick:  # CI: every moving part once; stock otter is run by the test suite already
         single = [s for s in single if s.name not in ("keras floor", "stock otter run")]
+    if only is not None:
+        chosen = ["bare", *(SHORT_NAMES[name] for name in only)]
+        single = [s for s in single if s.name in chosen]
+        batches = [s for s in batches if "batch of" in chosen]
     results: dict[str, tuple[Scenario, Measured]] = {
         s.name: (s, Measured()) for s in [*single, *batches]
     }
@@ -306,8 +334,8 @@ def measure(work: Path, quick: bool, repeats: int, batch_size: int) -> dict:
             print(f"  [{repeat + 1}/{repeats}] {scenario.name}: {seconds:.1f} s", flush=True)
 
     # Growth: seconds per submission with batch size (2 workers), and one grade by epochs.
-    growth_sizes = [] if quick else [2, 5, 10]
-    growth_epochs = [] if quick else [1, 3, 5]
+    growth_sizes = [] if quick or only is not None else [2, 5, 10]
+    growth_epochs = [] if quick or only is not None else [1, 3, 5]
     by_size = {}
     for size in growth_sizes:
         folder = make_batch(work / f"growth-{size}", size)
@@ -385,15 +413,21 @@ def render(report: dict, command: str, repeats: int) -> str:
             f"| {name} | {measured.median:.1f} s | {measured.median / bare:.2f}x | "
             f"{measured.peak_gb:.2f} GB | {note} |"
         )
-    grade = results["grader grade (1 worker)"][1].median
-    one, two = (m.median for name, (_, m) in results.items() if name.startswith("batch of"))
     versus_otter = []
-    if "stock otter run" in results:
+    if "stock otter run" in results and "grader grade (1 worker)" in results:
+        grade = results["grader grade (1 worker)"][1].median
         otter = results["stock otter run"][1].median
         versus_otter = [f"- grader grade vs stock otter run: {grade / otter:.2f}x"]
-    check = results["grader check"][1]
-    first_answer = []
-    if check.firsts:
+    throughput = []
+    batches = [m.median for name, (_, m) in results.items() if name.startswith("batch of")]
+    if batches:
+        one, two = batches
+        throughput = [f"- batch throughput, 2 workers vs 1: {one / two:.2f}x"]
+    versus_check, first_answer = [], []
+    check = results["grader check"][1] if "grader check" in results else None
+    if check is not None:
+        versus_check = [f"- grader check vs bare: {check.median / bare:.2f}x"]
+    if check is not None and check.firsts:
         first = statistics.median(check.firsts)
         floor = ""
         if "keras floor" in results:
@@ -406,9 +440,9 @@ def render(report: dict, command: str, repeats: int) -> str:
     lines += [
         "",
         *versus_otter,
-        f"- grader check vs bare: {check.median / bare:.2f}x",
+        *versus_check,
         *first_answer,
-        f"- batch throughput, 2 workers vs 1: {one / two:.2f}x",
+        *throughput,
         "",
     ]
     if report["by_size"]:
