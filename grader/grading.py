@@ -23,6 +23,7 @@ import numpy as np
 
 import grader
 from grader import text
+from grader.check_helpers import marking_passed_on
 from grader.checks import Question, load_questions, run_case, student_functions
 from grader.config import (
     PUBLIC_PLAN_ARRAYS,
@@ -124,17 +125,23 @@ def build_plan(questions: list[Question], reference: ModuleType, seed: int) -> t
 
     recorder = PlanRecorder(reference, planning_stand_ins(current_assignment()))
     functions = {name: recorder.function(name) for name in student_functions(questions)}
-    for question in questions:
-        recorder.question = question.id
-        for case in question.cases:
-            recorder.public = not case.hidden
-            keras.utils.set_random_seed(seed)
-            run_case(case, functions)  # outcomes do not matter here: training is stood in for
+    with marking_passed_on(recorder.mark_passed_on):
+        for question in questions:
+            recorder.question = question.id
+            for case in question.cases:
+                recorder.public = not case.hidden
+                keras.utils.set_random_seed(seed)
+                # Outcomes do not matter here (training is stood in for), except a check's own
+                # bug (a call the plan cannot hold, passed_on misused): said now, not per student.
+                outcome = run_case(case, functions)
+                if outcome.outcome is Outcome.GRADER_ERROR:
+                    raise GraderError(f"{case.name}: {outcome.message}")
     plan = Plan(
         calls=tuple(recorder.calls),
         functions=student_functions(questions),
         questions={q: tuple(calls) for q, calls in recorder.by_question.items()},
         hidden=tuple(c.id for c in recorder.calls if c.id not in recorder.public_calls),
+        passed_on=tuple(sorted(recorder.passed_on)),
     )
     return plan, recorder.arrays
 
@@ -315,6 +322,7 @@ def evaluate(
         run.report.calls,
         run.report.arrays,
         reason,
+        context.plan.passed_on,
     )
     missing = set(run.report.imported.missing) if run.report.imported else set()
     functions = {

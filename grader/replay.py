@@ -123,6 +123,42 @@ class Opaque:
         return f"<{self.description}>"
 
 
+class PassedOn:
+    """Stands for a result the checks declared they only pass on (check_helpers.passed_on): it
+    stayed in the sandbox. Passing it to a later student call is all it allows; a check that
+    reads it is a grader bug, reported as one."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: str) -> None:
+        object.__setattr__(self, "function", function)
+
+    def _read(self, *arguments: Any, **keywords: Any) -> Any:
+        raise ReplayMiss(
+            f"a check read the result of {self.function}(), which the checks declared they "
+            "only pass on (passed_on): the grader did not bring it back from the sandbox"
+        )
+
+    __getattr__ = __array__ = __len__ = __iter__ = __getitem__ = __bool__ = _read
+    __hash__ = object.__hash__  # calls are matched by identity, never by value
+
+    def __repr__(self) -> str:
+        return f"<result of {self.function}(), kept in the sandbox>"
+
+
+# Reading a PassedOn in any other way (arithmetic, comparison, conversion) is the same bug.
+# fmt: off
+_READING = (
+    "float", "int", "index", "complex", "contains", "eq", "ne", "lt", "le", "gt", "ge", "neg",
+    "pos", "abs", "invert", "round", "add", "radd", "sub", "rsub", "mul", "rmul", "truediv",
+    "rtruediv", "floordiv", "rfloordiv", "mod", "rmod", "pow", "rpow", "matmul", "rmatmul",
+    "and", "rand", "or", "ror", "xor", "rxor", "lshift", "rshift",
+)
+# fmt: on
+for _name in _READING:
+    setattr(PassedOn, f"__{_name}__", PassedOn._read)
+
+
 class _CallTags:
     """Which objects are results of which planned call, so later calls can refer to them."""
 
@@ -177,6 +213,14 @@ class PlanRecorder:
         self.by_question: dict[str, list[int]] = {}
         self.public = True  # whether the case being recorded is public
         self.public_calls: set[int] = set()  # calls some public case makes
+        self.passed_on: set[int] = set()  # calls whose results the checks only pass on
+
+    def mark_passed_on(self, value: Any) -> None:
+        """check_helpers.passed_on, while recording: `value` must be a call's whole result."""
+        found = self._tags.find(value)
+        if found is None or found[1] != ():
+            raise ReplayMiss("passed_on takes the whole result of a student function's call")
+        self.passed_on.add(found[0])
 
     def function(self, name: str) -> Callable[..., Any]:
         def recorded(*arguments: Any, **keywords: Any) -> Any:
@@ -225,11 +269,15 @@ class Replayer:
         records: dict[int, CallRecord],
         arrays: dict[str, np.ndarray],
         missing_reason: str,
+        passed_on: tuple[int, ...] = (),
     ) -> None:
+        """`passed_on`: the plan's calls whose results stayed in the sandbox (Plan.passed_on);
+        they replay as PassedOn whatever the child recorded for them."""
         self.index = index
         self.records = records
         self.arrays = arrays
         self.missing_reason = missing_reason
+        self.passed_on = frozenset(passed_on)
         self._tags = _CallTags()
 
     def function(self, name: str) -> Callable[..., Any]:
@@ -243,7 +291,10 @@ class Replayer:
             self._apply_changes(record, arguments, keywords)
             if record.raised is not None:
                 raise replay_exception(name, record.raised)
-            value = self.materialize(record.returned, name)
+            if record.id in self.passed_on:
+                value: Any = PassedOn(name)
+            else:
+                value = self.materialize(record.returned, name)
             self._tags.tag(value, record.id)
             return value
 
@@ -254,6 +305,8 @@ class Replayer:
         """Do to the check's arguments what the student's function did to the child's."""
         for key, encoded in record.changed.items():
             target = arguments[int(key)] if key.isdigit() else keywords.get(key)
+            if isinstance(target, PassedOn):
+                continue  # never read here, so nothing to change
             if isinstance(target, np.ndarray) and "array" in encoded:
                 new_state = self.arrays[encoded["array"]]
                 # Only the check's own arrays: an earlier answer (read-only) stays as recorded.

@@ -79,7 +79,8 @@ def measure(
     settings = dataclasses.replace(context.sandbox, seed=seed)
     run = run_submission(submission, context.plan_directory, context.mnist_view, settings)
     index = plan_index(context.plan.calls, context.plan_arrays)
-    replayer = Replayer(index, run.report.calls, run.report.arrays, f"run ended: {run.ending}")
+    ending = f"run ended: {run.ending}"
+    replayer = Replayer(index, run.report.calls, run.report.arrays, ending, context.plan.passed_on)
     functions = [replayer.function(name) for name in hooks.CALIBRATION_PIPELINE]
     with active_config(context.config):
         return hooks.calibration_metrics(functions, epochs=context.config.accuracy.epochs)

@@ -38,6 +38,8 @@ from grader.isolation.protocol import (
 )
 
 STUDENT_MODULE = "student_template"
+# What a passed-on call's record says it returned: the value itself stayed in this process.
+KEPT = {"opaque": "result kept in the sandbox"}
 
 
 class Job:
@@ -192,7 +194,15 @@ def fingerprint(value: Any, argument: Any) -> str | None:
     return None
 
 
-def make_call(call: PlannedCall, module: ModuleType, job: Job, results: dict[int, Any]) -> None:
+def make_call(
+    call: PlannedCall,
+    module: ModuleType,
+    job: Job,
+    results: dict[int, Any],
+    passed_on: bool = False,
+) -> None:
+    """Make one planned call and write its record. A `passed_on` call's result stays here for
+    the later calls that use it; its record holds no value (see Plan.passed_on)."""
     encoder = Encoder(prefix=f"c{call.id}_")
     started = time.perf_counter()
     returned = raised = None
@@ -212,7 +222,7 @@ def make_call(call: PlannedCall, module: ModuleType, job: Job, results: dict[int
         try:
             result = getattr(module, call.function)(*arguments, **keywords)
             results[call.id] = result
-            returned = encoder.encode(result)
+            returned = KEPT if passed_on else encoder.encode(result)
         except BaseException as error:
             raised = describe(error, job.submission)
         only_the_harness(job)
@@ -245,12 +255,12 @@ def make_calls(job: Job, module: ModuleType) -> None:
     results: dict[int, Any] = {}
     for call in job.plan.calls:
         if hasattr(module, call.function):
-            make_call(call, module, job, results)
+            make_call(call, module, job, results, call.id in job.plan.passed_on)
     if job.plan.pending:  # the hidden calls: handed over once these are recorded
         hidden = receive_hidden_calls(job)
         for call in hidden.calls:
             if hasattr(module, call.function):
-                make_call(call, module, job, results)
+                make_call(call, module, job, results, call.id in hidden.passed_on)
 
 
 def receive_hidden_calls(job: Job) -> Plan:

@@ -82,6 +82,15 @@ class Plan(_Record):
     # In the child's first part of a split plan: more calls follow once the grader hands them
     # over (after the child marks the public part done).
     pending: bool = False
+    # Calls whose result the checks only pass on to later calls (grader.check_helpers.
+    # passed_on): the child keeps it and records no value for it (the training images: 157 MB
+    # that the grader would read back and hold, and never look at).
+    passed_on: tuple[int, ...] = ()
+
+    def passed_on_among(self, calls: tuple[PlannedCall, ...]) -> tuple[int, ...]:
+        """The passed-on calls among `calls`."""
+        ids = {call.id for call in calls}
+        return tuple(number for number in self.passed_on if number in ids)
 
     def in_order(self) -> tuple[PlannedCall, ...]:
         """The calls in the order the child makes them: every public call, then the hidden."""
@@ -93,14 +102,18 @@ class Plan(_Record):
         """The child's two parts: the public calls (pending when hidden ones follow), and the
         hidden calls alone."""
         hidden = set(self.hidden)
+        public_calls = tuple(call for call in self.calls if call.id not in hidden)
+        hidden_calls = tuple(call for call in self.calls if call.id in hidden)
         public = Plan(
-            calls=tuple(call for call in self.calls if call.id not in hidden),
+            calls=public_calls,
             functions=self.functions,
             pending=bool(hidden),
+            passed_on=self.passed_on_among(public_calls),
         )
         rest = Plan(
-            calls=tuple(call for call in self.calls if call.id in hidden),
+            calls=hidden_calls,
             functions=self.functions,
+            passed_on=self.passed_on_among(hidden_calls),
         )
         return public, rest
 
@@ -129,7 +142,13 @@ class Plan(_Record):
         calls = tuple(call for call in self.calls if call.id in wanted)
         kept = {q: self.questions[q] for q in question_ids if q in self.questions}
         hidden = tuple(number for number in self.hidden if number in wanted)
-        return Plan(calls=calls, functions=self.functions, questions=kept, hidden=hidden)
+        return Plan(
+            calls=calls,
+            functions=self.functions,
+            questions=kept,
+            hidden=hidden,
+            passed_on=self.passed_on_among(calls),
+        )
 
 
 class StoredPlan(_Record):

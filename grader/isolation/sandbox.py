@@ -746,10 +746,12 @@ def hidden_rest(plan: Plan, report: "ChildReport") -> Plan | None:
             needed |= closure
     if not chosen:
         return None
+    calls = tuple(call for call in plan.calls if call.id in needed)
     return Plan(
-        calls=tuple(call for call in plan.calls if call.id in needed),
+        calls=calls,
         functions=plan.functions,
         hidden=tuple(number for number in plan.hidden if number in chosen),
+        passed_on=plan.passed_on_among(calls),
     )
 
 

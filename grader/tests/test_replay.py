@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from grader import replay
+from grader.check_helpers import marking_passed_on, passed_on
 from grader.isolation.protocol import (
     ArrayArgument,
     CallRecord,
@@ -17,6 +18,7 @@ from grader.isolation.protocol import (
 )
 from grader.replay import (
     CallNotRun,
+    PassedOn,
     PlanRecorder,
     Replayer,
     ReplayMiss,
@@ -332,6 +334,91 @@ def test_a_plan_narrowed_to_questions_keeps_the_calls_their_arguments_need():
     assert [call.id for call in plan.only(["normalize"]).calls] == [3]
     assert [call.id for call in plan.only(["accuracy"]).calls] == [1, 2]
     assert plan.only(["normalize", "load"]).questions == {"normalize": (3,), "load": (0,)}
+
+
+# ---- Results the checks only pass on (check_helpers.passed_on) ---------------------------
+
+
+def passing_check(functions: dict[str, Any]) -> np.ndarray:
+    """A check that hands double's result to combine without reading it."""
+    doubled = passed_on(functions["double"](np.arange(4.0)))
+    return functions["combine"](doubled, np.ones(1))
+
+
+def record_passing_plan() -> PlanRecorder:
+    recorder = PlanRecorder(REFERENCE, {})
+    with marking_passed_on(recorder.mark_passed_on):
+        passing_check({name: recorder.function(name) for name in ("double", "combine")})
+    return recorder
+
+
+def test_a_result_passed_on_is_planned_as_one():
+    """Does passed_on mark the call whose whole result the check hands on, and only while a
+    plan is recorded (elsewhere, stock otter say, it returns the value untouched)?"""
+    assert record_passing_plan().passed_on == {0}
+    value = np.zeros(2)
+    assert passed_on(value) is value
+
+
+def test_passed_on_takes_a_whole_result_only():
+    """Is passed_on of a value no call returned, or of a part of a result, refused?"""
+    recorder = PlanRecorder(REFERENCE, {})
+    with marking_passed_on(recorder.mark_passed_on):
+        first, _ = recorder.function("split")(np.arange(4.0))
+        with pytest.raises(ReplayMiss, match="whole result"):
+            passed_on(first)
+        with pytest.raises(ReplayMiss, match="whole result"):
+            passed_on(np.arange(3))
+
+
+def test_a_passed_on_result_replays_as_a_stand_in_that_later_calls_accept():
+    """Does the replay hand the check a stand-in for the result (whatever the child recorded
+    for it), which the later call that uses it accepts, and ignore a change the child claims
+    to have made to it?"""
+    recorder = record_passing_plan()
+    records = {
+        0: CallRecord(id=0, seconds=0.0, returned={"array": "c0_0"}),
+        1: CallRecord(id=1, seconds=0.0, returned={"literal": 7}, changed={"0": {"array": "c0_0"}}),
+    }
+    arrays = {"c0_0": np.arange(4.0)}  # a child that sent the value back anyway: not used
+    index = plan_index(tuple(recorder.calls), recorder.arrays)
+    replayer = Replayer(index, records, arrays, "stopped", tuple(recorder.passed_on))
+    functions = {name: replayer.function(name) for name in ("double", "combine")}
+    assert passing_check(functions) == 7
+    assert isinstance(functions["double"](np.arange(4.0)), PassedOn)
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [np.asarray, lambda value: value + 1, lambda value: value.shape, len, float, bool],
+    ids=["asarray", "add", "attribute", "len", "float", "bool"],
+)
+def test_reading_a_passed_on_result_is_a_grader_error(reading):
+    """A check that reads a result it declared passed on is our bug: run_case says grader
+    error, never blaming the student."""
+    from grader.checks import Case, run_case
+    from grader.records import Outcome
+
+    stand_in = PassedOn("normalize")
+    case = Case("q", "q: reads", 1.0, False, lambda: reading(stand_in))
+    result = run_case(case, {})
+    assert result.outcome is Outcome.GRADER_ERROR, result
+    assert "normalize()" in result.message and "passed_on" in result.message
+
+
+def test_split_and_narrowed_plans_keep_their_passed_on_calls():
+    from grader.isolation.protocol import Plan, PlannedCall
+
+    calls = tuple(PlannedCall(id=n, function="f") for n in range(3))
+    plan = Plan(calls=calls, functions=("f",), hidden=(2,), passed_on=(0, 2))
+    public, rest = plan.split()
+    assert public.passed_on == (0,) and rest.passed_on == (2,)
+    assert (
+        Plan(calls=calls, functions=("f",), questions={"q": (1,)}, passed_on=(0,))
+        .only(["q"])
+        .passed_on
+        == ()
+    )
 
 
 def test_one_exception_is_shown_once_and_later_checks_point_to_it():

@@ -4,6 +4,7 @@ Every record that does not pass validation is listed in report.problems and neve
 report.calls; nothing is ever unpickled, followed elsewhere, or read without a size bound.
 """
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -361,3 +362,35 @@ def test_the_second_run_is_short():
     assert sandbox.rest_timeout(600) == 120
     assert sandbox.rest_timeout(60) == 30
     assert sandbox.rest_timeout(20) == 20
+
+
+# ---- What the child writes for a passed-on call (run in this process: numpy only) ----------
+
+
+def test_the_child_keeps_a_passed_on_result_and_records_no_value_for_it(tmp_path):
+    """Does the child hand a passed-on call's result to the later call that uses it, while its
+    own record holds no array (the value stays in the sandbox), and read back as valid?"""
+    from types import SimpleNamespace
+
+    from grader.isolation import child
+
+    plan = Plan(
+        calls=(
+            PlannedCall(id=0, function="double", arguments=(ArrayArgument(name="a"),)),
+            PlannedCall(id=1, function="total", arguments=(ReferenceArgument(call=0),)),
+        ),
+        functions=("double", "total"),
+        passed_on=(0,),
+    )
+    (tmp_path / "out").mkdir()
+    (tmp_path / "plan.json").write_text(plan.model_dump_json())
+    np.savez(tmp_path / "plan.npz", a=np.arange(4.0))
+    settings = {"submission": "s.py", "seed": 0, "mnist": "", "max_file_bytes": 1 << 20}
+    (tmp_path / "job.json").write_text(json.dumps(settings | {"dataset": None}))
+    student = SimpleNamespace(double=lambda values: values * 2, total=lambda v: float(v.sum()))
+    child.make_calls(child.Job(tmp_path), student)
+    report = read_report(tmp_path / "out", {0, 1})
+    assert report.problems == ()
+    assert report.calls[0].returned == child.KEPT
+    assert not [name for name in report.arrays if name.startswith("c0_")]
+    assert report.calls[1].returned == {"literal": 12.0}

@@ -17,6 +17,7 @@ from grader.check_helpers import (
     apply_pixel_scaling,
     laid_out_like,
     outputs,
+    passed_on,
     pixel_ramp,
     require_array,
     stand_in_history,
@@ -92,7 +93,8 @@ def train_pipeline(normalize, one_hot, build_classifier, train, epochs: int) -> 
     """The student's pipeline end to end on the grading split; every student call comes before
     any judgement, so the grader's plan sees them all."""
     x_train, y_train, x_val, y_val = training_split()
-    inputs, targets = normalize(x_train.copy()), one_hot(y_train.copy())
+    # Only handed to train: they stay in the sandbox (157 MB the grader never reads).
+    inputs, targets = passed_on(normalize(x_train.copy())), one_hot(y_train.copy())
     validation_inputs = normalize(x_val.copy())
     validation_targets = one_hot(y_val.copy())
     scaled_ramp = normalize(pixel_ramp().copy())
