@@ -40,8 +40,22 @@ STOCK_OTTER = ROOT / "grader" / "tests" / "stock_otter"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in process `root` and all its descendants."""
+def proportional(pid: int) -> int | None:
+    """Process `pid`'s proportional set size (PSS) in bytes: its resident pages, each page it
+    shares (TensorFlow's libraries, mapped by the grader and every child) divided among the
+    processes sharing it. None where /proc does not say (another user's process, not root)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def tree_memory(root: int) -> tuple[int, int]:
+    """Bytes resident (RSS) and proportional (PSS, RSS where unknown) in process `root` and
+    all its descendants. RSS counts a page shared by two processes twice; PSS once."""
     parents, rss = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -53,20 +67,23 @@ def tree_rss(root: int) -> int:
             continue
         parents[int(entry.name)] = int(fields[1])
         rss[int(entry.name)] = int(fields[21]) * PAGE
-    total = 0
+    total = shared = 0
     for pid, resident in rss.items():
         ancestor = pid
         while ancestor not in (0, 1, root):
             ancestor = parents.get(ancestor, 0)
         if ancestor == root:
             total += resident
-    return total
+            own = proportional(pid)
+            shared += resident if own is None else own
+    return total, shared
 
 
 @dataclass
 class Measured:
     seconds: list[float] = field(default_factory=list)
-    peaks: list[int] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)  # RSS of the process tree
+    proportional_peaks: list[int] = field(default_factory=list)  # PSS of the process tree
     firsts: list[float] = field(default_factory=list)  # when the first answer was printed
 
     @property
@@ -77,23 +94,29 @@ class Measured:
     def peak_gb(self) -> float:
         return max(self.peaks) / 1e9
 
+    @property
+    def proportional_peak_gb(self) -> float:
+        return max(self.proportional_peaks) / 1e9
+
 
 def run_measured(
     command: list[str], env: dict[str, str], cwd: Path, first: str | None = None
-) -> tuple[float, int, float | None]:
-    """Wall seconds, peak tree RSS and when a line starting with `first` was printed (None
-    when not asked or never printed) of one command; raises if it fails."""
+) -> tuple[float, tuple[int, int], float | None]:
+    """Wall seconds, peak tree RSS and PSS, and when a line starting with `first` was printed
+    (None when not asked or never printed) of one command; raises if it fails."""
     started = time.perf_counter()
     process = subprocess.Popen(
         command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peak = 0
+    peak = peak_proportional = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_proportional
         while not done.wait(0.1):
-            peak = max(peak, tree_rss(process.pid))
+            resident, proportional_size = tree_memory(process.pid)
+            peak = max(peak, resident)
+            peak_proportional = max(peak_proportional, proportional_size)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -111,7 +134,7 @@ def run_measured(
         shown = " ".join(command)
         output = "".join(lines)
         raise SystemExit(f"benchmark failed ({process.returncode}): {shown}\n{output[-3000:]}")
-    return seconds, peak, seen
+    return seconds, (peak, peak_proportional), seen
 
 
 @dataclass
@@ -328,7 +351,8 @@ def measure(
                 scenario.command(repeat), scenario.env, work, scenario.first
             )
             measured.seconds.append(seconds)
-            measured.peaks.append(peak)
+            measured.peaks.append(peak[0])
+            measured.proportional_peaks.append(peak[1])
             if first is not None:
                 measured.firsts.append(first)
             print(f"  [{repeat + 1}/{repeats}] {scenario.name}: {seconds:.1f} s", flush=True)
@@ -396,9 +420,12 @@ def render(report: dict, command: str, repeats: int) -> str:
         f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}, {report['cores']} cores; "
         f"medians of {repeats} interleaved run(s); graded budget {epochs} epoch(s) on {train} "
         "images. Ratios are against bare from the same run. Figures from a shared machine: "
-        "compare ratios, not seconds, across runs.",
+        "compare ratios, not seconds, across runs. Memory: RSS counts a page that processes "
+        "share (TensorFlow's libraries, mapped by the grader and each sandboxed child) once per "
+        "process; PSS divides it among them, so PSS is what the machine must hold.",
         "",
-        "| scenario | wall (median) | vs bare | peak memory (process tree) | note |",
+        "| scenario | wall (median) | vs bare | peak memory of the process tree, RSS / PSS "
+        "| note |",
         "|---|---|---|---|---|",
     ]
     for name, (scenario, measured) in results.items():
@@ -406,12 +433,13 @@ def render(report: dict, command: str, repeats: int) -> str:
         if scenario.items > 1:
             workers = 2 if "2 workers" in name else 1
             note = (
-                f"{scenario.items / measured.median * 60:.2f} submissions/min; "
-                f"about {measured.peak_gb / workers:.2f} GB per worker"
+                f"{scenario.items / measured.median * 60:.2f} submissions/min; about "
+                f"{measured.peak_gb / workers:.2f} GB RSS, "
+                f"{measured.proportional_peak_gb / workers:.2f} GB PSS per worker"
             )
         lines.append(
             f"| {name} | {measured.median:.1f} s | {measured.median / bare:.2f}x | "
-            f"{measured.peak_gb:.2f} GB | {note} |"
+            f"{measured.peak_gb:.2f} / {measured.proportional_peak_gb:.2f} GB | {note} |"
         )
     versus_otter = []
     if "stock otter run" in results and "grader grade (1 worker)" in results:
