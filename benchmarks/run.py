@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/run.py                 # full: writes BENCHMARKS.md (~40 min)
     .venv/bin/python benchmarks/run.py --quick --out - # CI's reduced form (about 3 minutes)
+    .venv/bin/python benchmarks/run.py --only check,grade --repeats 2  # a before/after, printed
 
 Every figure is a whole process (Python start-up and imports included), timed wall-clock, the
 median of --repeats runs interleaved scenario by scenario, so a neighbour loading the machine
 weighs on every scenario alike; ratios are taken against "bare" (benchmarks/bare.py: import the
 submission, train its pipeline for the graded epochs, predict the test images, no grader) from
 the same run. Peak memory is the largest resident size of the whole process tree (sampled from
-/proc every 0.1 s), so a sandbox's memory counts with the grader that started it.
+/proc every 0.1 s), so a sandbox's memory counts with the grader that started it; both RSS and
+PSS (shared library pages divided among the processes that map them) are reported.
 
 It reports; it never fails on time (these machines are shared and noisy). It fails only when a
 scenario's command fails, so CI's reduced form keeps the benchmarks from rotting.
