@@ -9,6 +9,7 @@ here. `otter.Notebook` and the like are not available in a process that came thr
 `import otter.api` still is.
 """
 
+import importlib
 import importlib.util
 import sys
 
@@ -23,7 +24,6 @@ def _register_package_only() -> None:
 
 
 _register_package_only()
-
-from otter.test_files.exception_test import ExceptionTestFile  # noqa: E402
+ExceptionTestFile = importlib.import_module("otter.test_files.exception_test").ExceptionTestFile
 
 __all__ = ["ExceptionTestFile"]

@@ -26,6 +26,7 @@ from grader.isolation.protocol import (
     HIDDEN_ARRAYS,
     HIDDEN_PLAN,
     PUBLIC_DONE,
+    Argument,
     CallRecord,
     Encoder,
     ImportRecord,
@@ -183,7 +184,7 @@ def resolve(argument: Any, job: Job, results: dict[int, Any]) -> Any:
     return value
 
 
-def fingerprint(value: Any, argument: Any) -> str | None:
+def fingerprint(value: Any, argument: Argument) -> str | None:
     """A digest of an argument's state, to notice calls that change their inputs. Not for an
     array that is an earlier call's result: the grader replays those read-only and never
     applies a change to them, so hashing one (50,000 images, twice, for train) is wasted."""
