@@ -6,12 +6,15 @@ report.calls; nothing is ever unpickled, followed elsewhere, or read without a s
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import grader
 from grader.isolation import sandbox
 from grader.isolation.protocol import (
     ArrayArgument,
@@ -394,3 +397,35 @@ def test_the_child_keeps_a_passed_on_result_and_records_no_value_for_it(tmp_path
     assert report.calls[0].returned == child.KEPT
     assert not [name for name in report.arrays if name.startswith("c0_")]
     assert report.calls[1].returned == {"literal": 12.0}
+
+
+# ---- numpy's huge pages (see grader/__init__.py) -------------------------------------------
+
+
+@pytest.mark.parametrize(("ours", "childs"), [(None, "0"), ("1", "1"), ("0", "0"), ("yes", "0")])
+def test_the_child_gets_numpy_huge_pages_only_when_the_grader_asks_for_them(
+    monkeypatch, tmp_path, ours, childs
+):
+    """The child's environment is an allowlist: this variable is on it, as 0 or 1 only."""
+    if ours is None:
+        monkeypatch.delenv(grader.HUGEPAGE_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(grader.HUGEPAGE_VARIABLE, ours)
+    assert sandbox._base_environment(tmp_path, 1)[grader.HUGEPAGE_VARIABLE] == childs
+
+
+@pytest.mark.parametrize(("given", "huge_pages"), [(None, False), ("1", True)])
+def test_the_grader_turns_numpy_huge_pages_off_before_numpy_loads(given, huge_pages):
+    """Importing the grader first is enough (as `grader` and the test suite do); an instructor
+    who sets the variable keeps their choice."""
+    environment = {k: v for k, v in os.environ.items() if k != grader.HUGEPAGE_VARIABLE}
+    if given is not None:
+        environment[grader.HUGEPAGE_VARIABLE] = given
+    script = (
+        "import grader.isolation.sandbox, numpy\n"
+        "print(numpy._core.multiarray._set_madvise_hugepage(False))"  # returns the old setting
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert shown.stdout.strip() == str(huge_pages), shown.stderr[-2000:]
