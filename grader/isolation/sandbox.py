@@ -50,7 +50,6 @@ import numpy as np
 from pydantic import ValidationError
 
 import grader
-from grader import HUGEPAGE_VARIABLE
 from grader.isolation.cgroup import MemoryGroup
 from grader.isolation.protocol import (
     ARRAY_KINDS,
@@ -510,7 +509,7 @@ def _base_environment(job: Path, threads: int) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "MPLBACKEND": "Agg",
-        HUGEPAGE_VARIABLE: "1" if os.environ.get(HUGEPAGE_VARIABLE) == "1" else "0",
+        grader.HUGEPAGE_VARIABLE: "1" if os.environ.get(grader.HUGEPAGE_VARIABLE) == "1" else "0",
     } | {name: str(threads) for name in THREAD_VARIABLES}
 
 
