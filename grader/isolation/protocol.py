@@ -25,7 +25,9 @@ MAX_SEQUENCE = 64
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and infinities written as JSON's common extensions (NaN, Infinity), not null: a
+    # diverged training's loss is NaN, and a history that says so must reach the checks.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
 
 # ---- Plans (parent -> child) -------------------------------------------------------------

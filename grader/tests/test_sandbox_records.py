@@ -19,6 +19,7 @@ from grader.isolation import sandbox
 from grader.isolation.protocol import (
     ArrayArgument,
     CallRecord,
+    Encoder,
     ImportRecord,
     Plan,
     PlannedCall,
@@ -139,6 +140,27 @@ def test_history_of_strings_is_refused(out):
     """Is a training history whose values are strings refused?"""
     write_call(out, {"history": {"history": {"loss": ["0.1", "0.05"]}, "epoch": [0, 1]}})
     assert_refused(read_report(out))
+
+
+class History:
+    """Stands for keras' History: what the Encoder recognises by name."""
+
+    def __init__(self, history: dict, epoch: list) -> None:
+        self.history, self.epoch = history, epoch
+
+
+def test_a_diverged_training_history_crosses_with_its_nan_and_infinite_values(out):
+    """A model whose loss went NaN (no softmax under crossentropy can) trained: its history is
+    read back as it was, not refused as malformed (which told the student train() never ran)."""
+    nan, inf = float("nan"), float("inf")
+    encoder = Encoder(prefix="c0_")
+    returned = encoder.encode(History({"loss": [2.5, nan], "val_loss": [inf, -inf]}, [0, 1]))
+    write_record(out, "call-0", CallRecord(id=0, seconds=0.5, returned=returned), encoder.arrays)
+    report = read_report(out)
+    assert report.problems == ()
+    metrics = report.calls[0].returned["history"]["history"]
+    assert metrics["loss"][0] == 2.5 and np.isnan(metrics["loss"][1])
+    assert metrics["val_loss"] == [inf, -inf]
 
 
 def test_oversized_json_is_refused(out, monkeypatch):
