@@ -83,10 +83,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[CONFIG_ENV] = str(path)
 
 
+def _module_name(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+        if item.module is not None and _module_name(item) not in FAST_MODULES:
             item.add_marker(pytest.mark.slow)
+    # The slow tier's workers take modules in this order (see the scheduler below): longest
+    # first, so that the last one to finish is short. The sort is stable and every worker
+    # collects the same order, which xdist requires.
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_scope(_module_name(item)), len(rank)))
 
 
 # The slow tier runs in two pytest workers (`pytest -n 2`, pytest-xdist), a whole module to a
@@ -95,15 +104,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # (--dist loadgroup) silently does nothing under pytest 9.2 (pytest-xdist issue 1386), hence
 # a scheduler of our own: xdist's by-scope one, with a module (or the batch) as the scope.
 CLASS_BATCH_MODULES = {"test_corpus", "test_examples", "test_equivalents", "test_determinism"}
+# The slow modules by the time each took in the slow tier (2 workers, this machine,
+# 2026-12-05): class batch 300 s, Gradescope 247, Fashion 232, calibration 149, hostile 124,
+# batch 107, release 105, CLI 98, stock otter 94, sandbox isolation 90; the rest under 35.
+# xdist's own order (most tests first) started the one-test calibration last, so one worker
+# trained for two and a half minutes after the other had finished. A module not listed runs
+# after these.
+LONGEST_FIRST = (
+    "class_batch",
+    "test_gradescope",
+    "test_fashion",
+    "test_calibration",
+    "test_hostile",
+    "test_batch",
+    "test_release",
+    "test_cli",
+    "test_stock_otter",
+    "test_sandbox_isolation",
+    "test_lesson_script",
+)
+
+
+def _scope(module: str) -> str:
+    return "class_batch" if module in CLASS_BATCH_MODULES else module
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False  # the collection's order (LONGEST_FIRST) stands
+
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "class_batch" if Path(path).stem in CLASS_BATCH_MODULES else path
+            return "class_batch" if _scope(Path(path).stem) == "class_batch" else path
 
     return ModuleScheduling(config, log)
 
@@ -183,6 +217,9 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Pat
         subprocess.run([interpreter, "-m", "venv", str(venv)], check=True, timeout=300)
         python = venv / "bin" / "python"
         done = subprocess.run(
+            # Byte-compiled at install, as pip does by default: with --no-compile the install
+            # took 30 s instead of 45, but every sandboxed child (whose view of the venv is
+            # read-only) compiled TensorFlow's modules again, and each check took 72 s, not 18.
             [str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
             cwd=folder,
             capture_output=True,
