@@ -248,8 +248,13 @@ def test_setup_installs_everything_then_grades_with_what_it_installed(installed)
         installed, (EXAMPLES_DIRECTORY / "reference.py").read_text(), "uid"
     )
     points = load_config().max_points
-    assert results["score"] == points
     assert f"{points:g}/{points:g} points, sandbox uid" in stdout
+    # The reference earns full marks, every case passed, and the hidden ones say nothing else.
+    assert results["score"] == points
+    assert all(test["status"] == "passed" for test in results["tests"])
+    assert sum(test["max_score"] for test in results["tests"]) == points
+    assert_hidden_cases_say_nothing(results)
+    assert results["output"].startswith("Status: ok.")
 
 
 def probing_submission(root: Path, signal_the_grader: bool) -> str:
@@ -318,24 +323,25 @@ def test_the_uid_tier_keeps_the_child_from_the_grader_and_its_folders(installed)
 # ---- run_autograder on submissions ---------------------------------------------------------
 
 
+# The reference's full marks through run_autograder: graded under the "uid" tier Gradescope's
+# containers get, in test_setup_installs_everything_then_grades_with_what_it_installed.
+
+
 @pytest.mark.slow
-def test_reference_earns_full_marks(root):
+def test_untouched_template_earns_nothing_and_extra_files_are_named_and_ignored(root):
     results = run_autograder(
-        root, {"student_template.py": (EXAMPLES_DIRECTORY / "reference.py").read_bytes()}
+        root,
+        {
+            "student_template.py": TEMPLATE_PATH.read_bytes(),
+            "notes.txt": b"my notes",
+            ".DS_Store": b"\0",
+        },
     )
-    assert results["score"] == load_config().max_points
-    assert all(test["status"] == "passed" for test in results["tests"])
-    assert sum(test["max_score"] for test in results["tests"]) == load_config().max_points
-    assert_hidden_cases_say_nothing(results)
-    assert results["output"].startswith("Status: ok.")
-
-
-@pytest.mark.slow
-def test_untouched_template_earns_nothing(root):
-    results = run_autograder(root, {"student_template.py": TEMPLATE_PATH.read_bytes()})
     assert results["score"] == 0
     assert "not_attempted" in results["output"]
     assert_hidden_cases_say_nothing(results)
+    assert "ignored: notes.txt" in results["output"]
+    assert ".DS_Store" not in results["output"]
 
 
 @pytest.mark.slow
@@ -414,20 +420,6 @@ def test_a_submission_that_cannot_be_graded_gets_a_clear_visible_message(root, f
     assert len(results["tests"]) == sum(
         len(q.cases) for q in load_questions(CHECKS_DIRECTORY, load_config())
     )
-
-
-@pytest.mark.slow
-def test_extra_files_beside_the_template_are_named_and_ignored(root):
-    results = run_autograder(
-        root,
-        {
-            "student_template.py": TEMPLATE_PATH.read_bytes(),
-            "notes.txt": b"my notes",
-            ".DS_Store": b"\0",
-        },
-    )
-    assert "ignored: notes.txt" in results["output"]
-    assert ".DS_Store" not in results["output"]
 
 
 def test_a_grader_that_cannot_start_still_writes_valid_results(root):
