@@ -166,7 +166,9 @@ def test_a_student_release_of_the_project_ships_no_solution(tmp_path):
 def test_the_gradescope_zip_grades_the_reference_to_full_marks(tmp_path):
     """`grader export gradescope --assignment fashion`, unpacked as Gradescope does: its
     run_autograder grades the project's reference (under the name students submit) to full
-    marks, with the project's config as shipped, and hidden cases say only pass or fail."""
+    marks, and hidden cases say only pass or fail. The zip's config is the project's as
+    shipped but for TEST_ACCURACY, set in the unpacked copy: the 5 graded epochs are
+    calibration's to prove (test_the_threshold_separates_right_from_wrong_over_seeds)."""
     archive = tmp_path / "autograder.zip"
     done = grader("export", "gradescope", "--out", str(archive))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -176,6 +178,10 @@ def test_the_gradescope_zip_grades_the_reference_to_full_marks(tmp_path):
         names = opened.namelist()
     assert "assignment/exercise.py" in names and "fashion_classifier.py" not in names
     assert not [name for name in names if name.endswith("mistakes.py") or "examples/" in name]
+    config = root / "source" / "assignment" / "config.toml"
+    document = tomlkit.parse(config.read_text())
+    document["accuracy"].update(TEST_ACCURACY)
+    config.write_text(tomlkit.dumps(document))
     reference = (PROJECT / "examples" / "reference.py").read_bytes()
     results = run_autograder(root, {"fashion_classifier.py": reference})
     assert results["score"] == 12, results["output"]
