@@ -137,7 +137,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "class_batch" if _scope(Path(path).stem) == "class_batch" else path
+            return "class_batch" if Path(path).stem in CLASS_BATCH_MODULES else path
 
     return ModuleScheduling(config, log)
 
