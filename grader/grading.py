@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import importlib.util
 import itertools
+import random
 import shutil
 import tempfile
 import threading
@@ -46,6 +47,7 @@ from grader.isolation.sandbox import (
     read_report,
     run_submission,
     write_child_plans,
+    wrote_a_model,
 )
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
@@ -312,9 +314,9 @@ def evaluate(
     run: SandboxRun, context: GradingContext, shown: dict[str, str] | None = None
 ) -> list[CaseResult]:
     """Replay every case against the child's records, in this process, without student code.
-    An error is shown in full once (`shown`: those already shown, see shown_once)."""
-    import keras
-
+    An error is shown in full once (`shown`: those already shown, see shown_once). Keras is
+    imported only for a run that returned a model: nothing else needs it."""
+    seed = seeding(run.report.holds_model())
     stopped_in = first_unrecorded_call(run, context.plan)
     reason = f"the submission stopped while running {stopped_in}()" if stopped_in else "unknown"
     replayer = Replayer(
@@ -333,9 +335,24 @@ def evaluate(
     with active_config(context.config):  # cases that read settings as they run see this one
         for question in context.questions:
             for case in question.cases:
-                keras.utils.set_random_seed(context.config.grading.seed)
+                seed(context.config.grading.seed)
                 results.append(run_case(case, functions))
     return shown_once(results, shown)
+
+
+def seeding(with_keras: bool) -> Callable[[int], None]:
+    """What seeds each case: Keras's seeding (Python's, NumPy's and TensorFlow's generators)
+    when a model is judged, else Python's and NumPy's (no TensorFlow is used without one)."""
+    if with_keras:
+        import keras
+
+        return keras.utils.set_random_seed
+
+    def seed(value: int) -> None:
+        random.seed(value)
+        np.random.seed(value)
+
+    return seed
 
 
 def shown_once(cases: list[CaseResult], first: dict[str, str] | None = None) -> list[CaseResult]:
@@ -545,23 +562,34 @@ class GradingStopped(Exception):
 
 
 class KerasImport:
-    """Imports Keras in the background: judging needs it, and the few seconds its import takes
-    pass while the sandboxed child runs instead of after it.
+    """Imports Keras in the background, for a run that needs it: judging a model needs Keras,
+    and its import (about 2.5 s of CPU) then passes while the child trains instead of after
+    it. A run that never returns a model (the untouched template, a file that fails to import)
+    is judged without it, and a grading process that sees only such runs never imports it.
 
-    Started once the child is launched, not before: loading TensorFlow's libraries holds the
-    interpreter lock for long stretches, and before the launch the grading thread still has
-    the sandbox to set up (measured: the child started 0.6 s later with the import under way).
+    Started once the child has written a record holding a model (`look`, every watch of the
+    records folder), not before: loading TensorFlow's libraries holds the interpreter lock for
+    long stretches, which delayed the child's launch by 0.6 s when the import ran beside it.
+    `early` starts it at the first look instead, once the child is launched: the self-check
+    shows answers as they come, and its model answers should not wait for the import.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, early: bool = False) -> None:
         self.thread = threading.Thread(target=importlib.import_module, args=("keras",), daemon=True)
+        self.early = early
+        self.looked_at: set[str] = set()
 
-    def start(self) -> None:
-        if self.thread.ident is None:  # not started yet
+    @property
+    def started(self) -> bool:
+        return self.thread.ident is not None
+
+    def look(self, records: Path) -> None:
+        if not self.started and (self.early or wrote_a_model(records, self.looked_at)):
             self.thread.start()
 
     def join(self) -> None:
-        self.start()  # a run that never launched a child still needs Keras to be judged
+        if not self.started:
+            self.thread.start()
         self.thread.join()
 
 
@@ -581,19 +609,25 @@ def grade_submission(
         return _unscored(submission, context, Status.INVALID, note)
     started = time.perf_counter()
     try:
-        keras_import = KerasImport()
+        keras_import = KerasImport(early=watch is not None)
+
+        def watched(records: Path) -> None:
+            keras_import.look(records)
+            if watch is not None:
+                watch(records)
+
         run = run_submission(
             submission.path,
             context.plan_directory,
             context.mnist_view,
             context.sandbox,
-            watch,
+            watched,
             stopping=STOPPING,
-            launched=keras_import.start,
         )
         if STOPPING.is_set():  # the batch was interrupted: this run was cut short, not judged
             raise GradingStopped(submission.name)
-        keras_import.join()
+        if keras_import.started or run.report.holds_model():  # never left importing at exit
+            keras_import.join()
         return score(submission, run, evaluate(run, context), context)
     except Exception as error:  # a bug of ours: never the student's fault
         return grader_error_result(submission, context, error, time.perf_counter() - started)

@@ -27,6 +27,7 @@ Isolation tiers, strongest first, detected at run time (GRADER_SANDBOX or the co
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import secrets
@@ -136,6 +137,18 @@ class ChildReport:
     forged: tuple[str, ...] = ()
     # The records together exceeded MAX_REPORT_BYTES; reading stopped there.
     over_budget: bool = False
+
+    def holds_model(self) -> bool:
+        """Does any call return or change a model (the only values judging needs Keras for)?"""
+        calls = self.calls.values()
+        values = [value for call in calls for value in (call.returned, *call.changed.values())]
+        while values:  # validated values: nested at most a few levels (_check_encoded)
+            value = values.pop()
+            if isinstance(value, dict):
+                if "model" in value:
+                    return True
+                values += [*value.get("tuple", ()), *value.get("list", ())]
+        return False
 
 
 @dataclass(frozen=True)
@@ -664,14 +677,12 @@ def run_submission(
     settings: SandboxSettings,
     watch: Callable[[Path], None] | None = None,
     stopping: threading.Event | None = None,
-    launched: Callable[[], None] | None = None,
 ) -> SandboxRun:
     """Run the child on one submission; its job directories are removed afterwards.
 
     `watch`, when given, is called with the records folder every WATCH_INTERVAL_SECONDS while
     the child runs: for showing answers early, never for judging (the run's own reading of
-    the records at the end is what counts). Its failures are ignored. `launched`, when given,
-    is called in this thread once the (first) child process has started.
+    the records at the end is what counts). Its failures are ignored.
 
     A run that stopped before its public calls were all made never got the hidden calls; those
     that use only functions which answered run in a second, shorter run (`hidden_rest`),
@@ -681,7 +692,7 @@ def run_submission(
     # The plan's call numbers from our own copy: the job's copy is the submission's to change.
     plan = Plan.model_validate_json((plan_directory / "plan.json").read_text())
     first, handed_over = _run_job(
-        tier, submission, plan_directory, plan, mnist_view, settings, watch, launched
+        tier, submission, plan_directory, plan, mnist_view, settings, watch
     )
     rest = None if handed_over else hidden_rest(plan, first.report)
     if rest is None or not (plan_directory / "plan.npz").exists():
@@ -701,9 +712,7 @@ def run_submission(
             arrays = {name: saved[name] for name in rest.array_names()}
         (rest_directory / "plan.json").write_text(rest.model_dump_json())
         write_child_plans(rest_directory, rest, arrays)
-        second, _ = _run_job(
-            tier, submission, rest_directory, rest, mnist_view, shorter, None, None
-        )
+        second, _ = _run_job(tier, submission, rest_directory, rest, mnist_view, shorter, None)
     return _with_rest(first, second, plan, set(rest.hidden))
 
 
@@ -790,7 +799,6 @@ def _run_job(
     mnist_view: Path,
     settings: SandboxSettings,
     watch: Callable[[Path], None] | None,
-    launched: Callable[[], None] | None,
 ) -> tuple[SandboxRun, bool]:
     """One child run of the plan in `plan_directory`; whether its hidden calls were handed over."""
     planned = {call.id for call in plan.calls}
@@ -802,9 +810,7 @@ def _run_job(
             if uid is not None:
                 _give_to(job, uid)
             handover = _HiddenHandover(plan_directory, plan, uid)
-            run = _run(
-                job, tier, uid, token, environment, settings, planned, watch, handover, launched
-            )
+            run = _run(job, tier, uid, token, environment, settings, planned, watch, handover)
             return run, handover.snapshot is not None
     finally:
         shutil.rmtree(job, ignore_errors=True)
@@ -820,7 +826,6 @@ def _run(
     planned: set[int] | None = None,
     watch: Callable[[Path], None] | None = None,
     handover: "_HiddenHandover | None" = None,
-    launched: Callable[[], None] | None = None,
 ) -> SandboxRun:
     # One budget for everything the run holds (its processes, its /tmp, its files), where the
     # machine lets the grader make memory cgroups; RLIMIT_DATA still bounds each process.
@@ -848,8 +853,6 @@ def _run(
     output = _CappedOutput(read_end, settings.max_output_bytes)
     ending: Literal["finished", "timeout", "crashed"]
     try:
-        if launched is not None:
-            launched()
         exit_code: int | None = _wait(
             process, started + settings.timeout_seconds, job, watch, handover
         )
@@ -1033,6 +1036,30 @@ def _read_call(
     for changed in record.changed.values():
         _check_encoded(changed, arrays)
     return record, arrays
+
+
+# How much of each call record a look for a model reads: the harness writes the returned value
+# before the changed arguments, and a model's key comes first in it.
+MODEL_LOOK_BYTES = 1 << 16
+
+
+def wrote_a_model(records: Path, looked_at: set[str]) -> bool:
+    """Has the child written a call record that holds a model? A cheap look while it runs, for
+    timing only (when the grader starts importing Keras), never for judging: each record file
+    is read once (`looked_at` holds those already read), never through a link, and only its
+    first MODEL_LOOK_BYTES."""
+    listed = itertools.islice(records.glob("call-*.json"), MAX_RECORD_ENTRIES)
+    for path in listed:
+        if path.name in looked_at or len(looked_at) >= MAX_RECORD_ENTRIES:
+            continue
+        looked_at.add(path.name)
+        try:
+            with _open_written(path, MAX_REPORT_BYTES) as stream:
+                if b'{"model":' in stream.read(MODEL_LOOK_BYTES):
+                    return True
+        except (_Invalid, OSError):
+            continue
+    return False
 
 
 def _expected_names(planned: set[int]) -> set[str]:

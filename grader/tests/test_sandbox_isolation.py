@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -95,12 +96,38 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def test_the_tier_is_detected_and_recorded(tier, quick_context, write_submission):
-    """Is the strongest tier detected here, and recorded in the row of a graded submission?"""
+class RecordedImport(grading.KerasImport):
+    """The grader's background Keras import, noting this process's children when it starts."""
+
+    made: ClassVar[list["RecordedImport"]] = []
+
+    def __init__(self, early: bool = False) -> None:
+        super().__init__(early)
+        self.children_at_start: list[int] | None = None
+        self.made.append(self)
+
+    def look(self, records: Path) -> None:
+        before = self.started
+        super().look(records)
+        if self.started and not before:
+            self.children_at_start = _children()
+
+
+@pytest.fixture
+def keras_imports(monkeypatch) -> list[RecordedImport]:
+    monkeypatch.setattr(RecordedImport, "made", [])
+    monkeypatch.setattr(grading, "KerasImport", RecordedImport)
+    return RecordedImport.made
+
+
+def test_the_tier_is_detected_and_recorded(tier, quick_context, write_submission, keras_imports):
+    """Is the strongest tier detected here, and recorded in the row of a graded submission? The
+    row of this file, which returns no model, is judged without importing Keras."""
     result = grade_source(quick_context, write_submission, "raises", "raise ValueError('x')\n")
     assert result.status is Status.ERROR
     assert result.sandbox == tier
     assert sandbox.describe_sandbox().startswith(f"sandbox: {tier}")
+    assert [made.started for made in keras_imports] == [False]
 
 
 def _children() -> list[int]:
@@ -117,25 +144,38 @@ def _children() -> list[int]:
     return found
 
 
-def test_the_trusted_keras_import_starts_once_the_child_runs(
-    tier, quick_context, write_submission, monkeypatch
+# Builds the perceptron, then spends two seconds in train() before failing it: long enough for
+# the grader to see the model's record while the child still runs.
+BUILDS_A_MODEL = """
+import time
+import keras
+
+def build_perceptron(activation=None):
+    dense = keras.layers.Dense(1, activation=activation)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), dense])
+    model.compile(loss="mean_squared_error", optimizer="adam")
+    return model
+
+def train(model, x_train, y_train, x_val, y_val, epochs=5):
+    time.sleep(2)
+    raise RuntimeError("not trained")
+"""
+
+
+def test_keras_is_imported_once_the_child_has_returned_a_model(
+    tier, quick_context, write_submission, keras_imports
 ):
-    """The grader imports Keras while the child runs, not before it is launched (loading
-    TensorFlow holds the interpreter lock; measured, it delayed the launch by 0.6 s)."""
-    children_at_start = []
-    original = grading.KerasImport.start
-
-    def start(self):
-        if self.thread.ident is None:  # the call that starts the import
-            children_at_start.append(_children())
-        original(self)
-
-    monkeypatch.setattr(grading.KerasImport, "start", start)
+    """The grader imports Keras while the child runs, once a call returned a model: not before
+    the launch (loading TensorFlow holds the interpreter lock; measured, it delayed the launch
+    by 0.6 s), and not for a run without a model (see the tier test above)."""
     earlier = set(_children())  # an earlier test's background batch, say
-    result = grade_source(quick_context, write_submission, "raises", "raise ValueError('x')\n")
-    assert result.status is Status.ERROR
-    assert len(children_at_start) == 1, children_at_start
-    assert set(children_at_start[0]) - earlier, "Keras was imported before the child started"
+    result = grade_source(quick_context, write_submission, "builds", BUILDS_A_MODEL)
+    assert result.status is Status.OK, result.note
+    perceptron = next(question for question in result.questions if question.id == "perceptron")
+    assert perceptron.points == perceptron.max_points, perceptron.cases  # judged with Keras
+    (made,) = keras_imports
+    assert made.children_at_start is not None, "the import waited for the run to end"
+    assert set(made.children_at_start) - earlier, "Keras was imported with no child running"
 
 
 def test_no_network(tier, quick_context, write_submission):

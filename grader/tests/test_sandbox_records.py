@@ -208,6 +208,50 @@ def test_record_that_is_not_a_regular_file_is_refused(out, tmp_path, kind):
     assert_refused(reports[0])
 
 
+MODEL = {"model": {"config": "{}", "compile": None, "weights": ["c1_0"]}}
+WEIGHTS = {"c1_0": np.zeros((784, 1), dtype=np.float32)}
+
+
+def test_a_model_is_sighted_once_written_and_each_record_is_read_once(out, tmp_path):
+    """Does the look the grader takes while the child runs (to start importing Keras) see a
+    record holding a model, never a link or pipe named like one, and read each file once?"""
+    write_call(out, {"literal": 1}, call_id=0)
+    write_record(
+        out, "call-2", CallRecord(id=2, seconds=0.0, raised=RaisedError(type="E", message="")), {}
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_call(elsewhere, MODEL, WEIGHTS, call_id=1)
+    (out / "call-1.json").symlink_to(elsewhere / "call-1.json")
+    os.mkfifo(out / "call-3.json")
+    looked_at: set[str] = set()
+    assert not sandbox.wrote_a_model(out, looked_at)
+    assert looked_at == {"call-0.json", "call-1.json", "call-2.json", "call-3.json"}
+    (out / "call-1.json").unlink()
+    write_call(out, MODEL, WEIGHTS, call_id=1)
+    assert not sandbox.wrote_a_model(out, looked_at), "a file already looked at is not reread"
+    assert sandbox.wrote_a_model(out, set())
+
+
+@pytest.mark.parametrize(
+    ("returned", "changed", "holds"),
+    [
+        ({"literal": 1}, {}, False),
+        ({"tuple": [{"literal": 1}, {"list": [MODEL]}]}, {}, True),
+        (None, {"0": MODEL}, True),
+        ({"history": {"history": {"loss": [0.5]}, "epoch": [0]}}, {"1": {"literal": 2}}, False),
+    ],
+)
+def test_a_report_holds_a_model_wherever_one_was_returned_or_changed(out, returned, changed, holds):
+    """Is a model seen in a returned value however deeply it is nested, and in a changed
+    argument (judging needs Keras exactly for those runs)?"""
+    record = CallRecord(id=1, seconds=0.0, returned=returned, changed=changed)
+    write_record(out, "call-1", record, WEIGHTS if holds else {})
+    report = read_report(out)
+    assert report.problems == ()
+    assert report.holds_model() is holds
+
+
 def test_partial_json_is_ignored(out):
     """Is a .json.partial file (a record the child never finished) ignored, not a problem?"""
     (out / "call-0.json.partial").write_text('{"id": 0, "seconds"')
