@@ -62,16 +62,21 @@ def test_grader_memory_stays_within_its_documented_bound(batch):
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.py")), ids=lambda path: path.stem)
 def test_hostile_submission_earns_nothing_unearned(batch, path):
-    """Does each hostile submission get an expected status and no point beyond its honest part?"""
+    """Does each hostile submission get an expected status (and note) and no point beyond its
+    honest part?"""
     name, _ = compose(path)
     expect, row = batch.expect[name], batch.rows[name]
     assert row["status"] in expect["status"], (row["status"], row["note"])
-    limit = expect["max_total"]
-    if isinstance(limit, str):
-        limit = float(batch.rows[f"honest_{limit.removeprefix('baseline:')}"]["total"])
-    assert float(row["total"]) <= limit, row
+    assert expect.get("note", "") in row["note"], row["note"]
+
+    def points(limit: float | str) -> float:
+        if isinstance(limit, str):
+            return float(batch.rows[f"honest_{limit.removeprefix('baseline:')}"]["total"])
+        return limit
+
+    assert float(row["total"]) <= points(expect["max_total"]), row
     # An attack on the honest part's records must not cost it either.
-    assert float(row["total"]) >= expect.get("min_total", 0), row
+    assert float(row["total"]) >= points(expect.get("min_total", 0)), row
 
 
 def test_endless_runs_end_at_the_time_limit(batch):
@@ -134,9 +139,11 @@ def test_student_visible_output_holds_no_secret(batch):
             shown = path.read_text()
             assert SECRET not in shown, path.name
             assert "Leak_" not in shown, path.name  # 53: an exception class named with hidden data
+            assert "LEAKED" not in shown, path.name  # 49: hidden inputs got by claiming done early
             leaked = [line for line in secrets if line in shown]
             assert leaked == [], (path.name, leaked[:3])
-        assert SECRET not in (out / "grades.csv").read_text()
+        gradebook = (out / "grades.csv").read_text()
+        assert SECRET not in gradebook and "LEAKED" not in gradebook
 
 
 def test_gradebook_and_results_are_inert(batch):

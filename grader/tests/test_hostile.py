@@ -1,5 +1,8 @@
 """Broken and hostile submissions: each gets exactly one row, the right status, and no point it
-did not earn honestly. Each file is the reference (or a known-wrong variant) plus one trick."""
+did not earn honestly. Each file is the reference (or the template) plus one trick. The
+hostile corpus (grader/tests/corpus/, graded in the suite's one class batch) holds the attacks
+whose row says all there is to check: exits, monkeypatching, always-equal objects, searching for
+the hidden inputs or claiming the public calls done early."""
 
 import dataclasses
 
@@ -13,22 +16,8 @@ from grader.records import Outcome, Status
 from grader.submissions import submission_at
 
 REFERENCE = strip_markers(SOLUTION_PATH.read_text())
-NO_SIGMOID = (EXAMPLES_DIRECTORY / "no_sigmoid.py").read_text()
 TRAIN_BODY = "    return model.fit(x_train, y_train, epochs=epochs, validation_data=(x_val, y_val))"
 SHORT_TIMEOUT_SECONDS = 30
-
-MONKEYPATCHES = """
-import numpy
-import keras
-import otter.test_files.exception_test as otter_tests
-numpy.allclose = lambda *arguments, **keywords: True
-numpy.array_equal = lambda *arguments, **keywords: True
-numpy.isfinite = lambda values: numpy.ones(numpy.shape(values), dtype=bool)
-otter_tests.test_case.call_func = lambda self, environment: None
-otter_tests.ExceptionTestFile.run = lambda self, environment: None
-keras.Model.count_params = lambda self: 785
-print("All tests passed! 12/12")
-"""
 
 
 def with_train_body(body: str) -> str:
@@ -53,8 +42,6 @@ def grade_source(context, write_submission, name, source):
     [
         ("syntax_error", REFERENCE + "\ndef broken(:\n    pass\n", "SyntaxError"),
         ("raises_at_import", REFERENCE + '\nraise RuntimeError("boom")\n', "RuntimeError"),
-        ("sys_exit", "import sys\nsys.exit(0)\n" + REFERENCE, "sys.exit()"),
-        ("os_exit", "import os\nos._exit(0)\n" + REFERENCE, "exit code 0"),
     ],
 )
 def test_import_failures_are_errors_with_no_points(context, write_submission, name, source, note):
@@ -100,31 +87,7 @@ def test_os_exit_inside_a_function_is_an_error(context, write_submission):
     assert {q.id: q.points for q in result.questions}["accuracy"] == 0
 
 
-def test_monkeypatching_numpy_otter_and_keras_gains_nothing(grade, context, write_submission):
-    """Does patching numpy, otter and keras inside the submission change no point at all?"""
-    honest = grade(EXAMPLES_DIRECTORY / "no_sigmoid.py")
-    patched = grade_source(context, write_submission, "patched", MONKEYPATCHES + NO_SIGMOID)
-    assert patched.status is Status.OK
-    assert [q.points for q in patched.questions] == [q.points for q in honest.questions]
-    assert patched.total < patched.max_points
-
-
-def test_always_equal_object_earns_nothing(context, write_submission):
-    """Does normalize returning an object equal to everything fail every normalize case?"""
-    source = REFERENCE.replace(
-        '    return images.astype("float32") / 255',
-        "    class AlwaysEqual(float):\n"
-        "        __eq__ = __ge__ = __le__ = lambda self, other: True\n"
-        "        shape = property(lambda self: images.shape)\n"
-        "    return AlwaysEqual(0.5)",
-    )
-    result = grade_source(context, write_submission, "always_equal", source)
-    normalize = next(q for q in result.questions if q.id == "normalize")
-    assert normalize.points == 0
-    assert result.status is Status.OK
-
-
-def test_forged_outputs_and_printed_passes_are_ignored(grade, context, write_submission, tmp_path):
+def test_forged_outputs_and_printed_passes_are_ignored(context, write_submission, tmp_path):
     """Do printed 'passed' lines and results files written by the student earn nothing? Files
     in the working folder are the student's own business; files planted among the grader's
     records void the run (tampered), with a note that repeats none of the planted names."""
@@ -163,57 +126,3 @@ def test_hidden_check_source_read_by_the_student_is_not_shown(context, write_sub
         for line in question.path.read_text().splitlines():
             if len(line.strip()) >= 16:
                 assert line.strip() not in shown
-
-
-# At import: look through every array the job folder holds for the hidden cases' inputs (the
-# 17 unseen images, the 997 unseen digits), and fail every later call if any is there.
-SEEK_HIDDEN_INPUTS = """
-import glob as _glob
-import numpy as _np
-_FOUND = []
-for _path in _glob.glob("**/*.npz", recursive=True):
-    with _np.load(_path) as _arrays:
-        _FOUND += [_arrays[_n].shape for _n in _arrays.files
-                   if _arrays[_n].shape in ((17, 28, 28), (997,))]
-if _FOUND:
-    raise RuntimeError(f"hidden inputs readable at import: {_FOUND}")
-"""
-
-# Claim the public calls are done before they are, to get the hidden inputs early, then put
-# them in a public case's message.
-EARLY_HANDOVER = """
-import os as _os, time as _time
-import numpy as _np
-_open = open
-_open("out/public-done.json", "w").write("{}")
-_LEAK = ""
-for _ in range(100):
-    if _os.path.exists("hidden-plan.npz"):
-        with _np.load("hidden-plan.npz") as _arrays:
-            _LEAK = "LEAKED " + " ".join(str(_arrays[_n].shape) for _n in _arrays.files)
-        break
-    _time.sleep(0.05)
-_honest_normalize = normalize
-def normalize(images):
-    if _LEAK:
-        raise ValueError(_LEAK)
-    return _honest_normalize(images)
-"""
-
-
-def test_hidden_inputs_are_not_in_the_job_while_public_calls_run(grade, write_submission):
-    """Does the job folder hold no hidden case's input at import (they are handed over only once
-    the public calls are recorded), so the reference with this search still earns 12/12?"""
-    result = grade(write_submission("seek_hidden", REFERENCE + SEEK_HIDDEN_INPUTS))
-    assert (result.status, result.total) == (Status.OK, result.max_points), result.note
-
-
-def test_claiming_the_public_calls_done_early_earns_nothing_and_leaks_nothing(
-    grade, write_submission
-):
-    """Does a submission that writes the public-done mark itself, to get the hidden inputs
-    early, end as tampered with no points, and is nothing it learned in any text anyone reads?"""
-    result = grade(write_submission("early_handover", REFERENCE + EARLY_HANDOVER))
-    assert (result.status, result.total) == (Status.TAMPERED, 0), result
-    shown = [result.note] + [case.message for q in result.questions for case in q.cases]
-    assert not any("LEAKED" in text for text in shown), shown

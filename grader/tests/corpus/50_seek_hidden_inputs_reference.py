@@ -1,4 +1,4 @@
-# expect: {"status": ["ok"], "max_total": 12}
+# expect: {"status": ["ok"], "max_total": 12, "min_total": 12}
 # [new] Search the job folder and /tmp for the hidden cases' inputs (17 unseen images,
 # 997 unseen digits) at import; finding them fails the import. They must not be there yet.
 import glob as _glob
