@@ -447,7 +447,8 @@ def test_a_failure_of_ours_still_writes_valid_results(root, tmp_path):
 @pytest.mark.slow
 def test_an_endless_submission_ends_before_gradescope_would_kill_it(root, tmp_path):
     """Gradescope kills an autograder that outlives its limit and records nothing: ours stops
-    the run at [gradescope] timeout_seconds and still writes a timeout row."""
+    the run at [gradescope] timeout_seconds and still writes a timeout row. (train() waits
+    rather than spins: the corpus's spinning submissions show a busy one ends the same way.)"""
     copy = copy_of(root, tmp_path)
     config = copy / "source" / "assignment" / "config.toml"
     text = config.read_text()
@@ -455,7 +456,10 @@ def test_an_endless_submission_ends_before_gradescope_would_kill_it(root, tmp_pa
     config.write_text(text.replace("timeout_seconds = 480", "timeout_seconds = 20"))
     source = (EXAMPLES_DIRECTORY / "reference.py").read_text()
     source = source.replace(
-        "def train(", "def train(*_, **__):\n    while True:\n        pass\n\n\ndef _old_train(", 1
+        "def train(",
+        "def train(*_, **__):\n    import time\n\n    while True:\n        time.sleep(1)\n\n\n"
+        "def _old_train(",
+        1,
     )
     results = run_autograder(copy, {"student_template.py": source.encode()})
     assert results["output"].startswith("Status: timeout.")
