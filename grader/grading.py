@@ -44,10 +44,10 @@ from grader.isolation.sandbox import (
     MEMORY_ERRORS,
     SandboxRun,
     SandboxSettings,
+    answered_a_call,
     read_report,
     run_submission,
     write_child_plans,
-    wrote_a_model,
 )
 from grader.records import CaseResult, Outcome, QuestionResult, Status, SubmissionResult
 from grader.replay import PlanRecorder, Replayer, plan_index, replay_exception
@@ -563,15 +563,18 @@ class GradingStopped(Exception):
 
 class KerasImport:
     """Imports Keras in the background, for a run that needs it: judging a model needs Keras,
-    and its import (about 2.5 s of CPU) then passes while the child trains instead of after
-    it. A run that never returns a model (the untouched template, a file that fails to import)
-    is judged without it, and a grading process that sees only such runs never imports it.
+    and its import (about 2.5 s of CPU) then passes while the child runs instead of after it.
+    A run that never returns a model (the untouched template, a file that fails to import) is
+    judged without it, and a grading process that sees only such runs never imports it.
 
-    Started once the child has written a record holding a model (`look`, every watch of the
-    records folder), not before: loading TensorFlow's libraries holds the interpreter lock for
-    long stretches, which delayed the child's launch by 0.6 s when the import ran beside it.
-    `early` starts it at the first look instead, once the child is launched: the self-check
-    shows answers as they come, and its model answers should not wait for the import.
+    Started (`look`, at every watch of the records folder) once a call of the child returned
+    rather than raised: a file that answers is likely to return a model, and the import then
+    has the rest of the run, training included, to finish in. Not earlier: loading
+    TensorFlow's libraries holds the interpreter lock for long stretches, which delayed the
+    child's launch by 0.6 s when the import ran beside it. `early` starts it at the first look
+    instead, once the child is launched: the self-check shows answers as they come, and its
+    model answers should not wait for the import. A run that returned a model is judged with
+    Keras however the look went (`join`).
     """
 
     def __init__(self, early: bool = False) -> None:
@@ -584,7 +587,7 @@ class KerasImport:
         return self.thread.ident is not None
 
     def look(self, records: Path) -> None:
-        if not self.started and (self.early or wrote_a_model(records, self.looked_at)):
+        if not self.started and (self.early or answered_a_call(records, self.looked_at)):
             self.thread.start()
 
     def join(self) -> None:

@@ -1038,16 +1038,16 @@ def _read_call(
     return record, arrays
 
 
-# How much of each call record a look for a model reads: the harness writes the returned value
-# before the changed arguments, and a model's key comes first in it.
-MODEL_LOOK_BYTES = 1 << 16
+# How much of each call record a look reads: "raised" comes after the returned value, which is
+# a few names for anything but a model (and a model's key comes first in it).
+LOOK_BYTES = 1 << 16
 
 
-def wrote_a_model(records: Path, looked_at: set[str]) -> bool:
-    """Has the child written a call record that holds a model? A cheap look while it runs, for
-    timing only (when the grader starts importing Keras), never for judging: each record file
-    is read once (`looked_at` holds those already read), never through a link, and only its
-    first MODEL_LOOK_BYTES."""
+def answered_a_call(records: Path, looked_at: set[str]) -> bool:
+    """Has the child recorded a call that returned, rather than raised? A cheap look while it
+    runs, for timing only (when the grader starts importing Keras), never for judging: each
+    record file is read once (`looked_at` holds those already read), never through a link,
+    and only its first LOOK_BYTES."""
     listed = itertools.islice(records.glob("call-*.json"), MAX_RECORD_ENTRIES)
     for path in listed:
         if path.name in looked_at or len(looked_at) >= MAX_RECORD_ENTRIES:
@@ -1055,10 +1055,11 @@ def wrote_a_model(records: Path, looked_at: set[str]) -> bool:
         looked_at.add(path.name)
         try:
             with _open_written(path, MAX_REPORT_BYTES) as stream:
-                if b'{"model":' in stream.read(MODEL_LOOK_BYTES):
-                    return True
+                head = stream.read(LOOK_BYTES)
         except (_Invalid, OSError):
             continue
+        if b'"raised":null' in head or b'{"model":' in head:
+            return True
     return False
 
 

@@ -144,30 +144,32 @@ def _children() -> list[int]:
     return found
 
 
-# Builds the perceptron, then spends two seconds in train() before failing it: long enough for
-# the grader to see the model's record while the child still runs.
+# Builds the perceptron, and spends two seconds in the next build: long enough for the grader
+# to see the first build's record while the child still runs. The other functions are missing.
 BUILDS_A_MODEL = """
 import time
 import keras
 
+_built = []
+
 def build_perceptron(activation=None):
+    if _built:
+        time.sleep(2)
     dense = keras.layers.Dense(1, activation=activation)
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), dense])
     model.compile(loss="mean_squared_error", optimizer="adam")
+    _built.append(model)
     return model
-
-def train(model, x_train, y_train, x_val, y_val, epochs=5):
-    time.sleep(2)
-    raise RuntimeError("not trained")
 """
 
 
-def test_keras_is_imported_once_the_child_has_returned_a_model(
+def test_keras_is_imported_once_a_call_of_the_child_has_returned(
     tier, quick_context, write_submission, keras_imports
 ):
-    """The grader imports Keras while the child runs, once a call returned a model: not before
-    the launch (loading TensorFlow holds the interpreter lock; measured, it delayed the launch
-    by 0.6 s), and not for a run without a model (see the tier test above)."""
+    """The grader imports Keras while the child runs, once a call returned (here the first
+    build): not before the launch (loading TensorFlow holds the interpreter lock; measured, it
+    delayed the launch by 0.6 s), and not for a run whose calls all raise or that never gets
+    to make one (see the tier test above)."""
     earlier = set(_children())  # an earlier test's background batch, say
     result = grade_source(quick_context, write_submission, "builds", BUILDS_A_MODEL)
     assert result.status is Status.OK, result.note
