@@ -159,19 +159,6 @@ def test_export_is_reproducible_and_refuses_to_overwrite(autograder_zip, tmp_pat
         export_gradescope(tmp_path / "autograder.tar", load_config())
 
 
-def test_setup_verification_step_passes(root):
-    done = subprocess.run(
-        ["bash", str(root / "source" / "setup.sh"), "--verify-only"],
-        env=environment(root),
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "autograder verified" in done.stdout
-    assert "sandbox:" in done.stdout
-
-
 def test_setup_verification_fails_loudly_when_a_pin_is_off(root, tmp_path):
     copy = tmp_path / "autograder"
     shutil.copytree(root / "source", copy / "source")
@@ -220,7 +207,8 @@ def installed(autograder_zip, shared) -> Iterator[Path]:
         timeout=RUN_TIMEOUT,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "autograder verified" in done.stdout
+    # Its last step, the one `setup.sh --verify-only` runs alone, passed and named the sandbox.
+    assert "autograder verified" in done.stdout and "sandbox:" in done.stdout
     yield root
     # A venv holding TensorFlow: removed in the background, not on the worker's time.
     subprocess.Popen(["rm", "-rf", str(scratch)], start_new_session=True)
