@@ -427,8 +427,10 @@ def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path, stop):
     exit 130 within 5 s, no sandbox left, rerun finishes."""
     folder = tmp_path / "submissions"
     folder.mkdir()
-    for name in ("slow_a", "slow_b"):
-        (folder / f"{name}.py").write_text(f"import time\ntime.sleep(300)  # {name}\n")
+    for name in ("slow_a", "slow_b"):  # each says, in its job folder, that it is asleep
+        (folder / f"{name}.py").write_text(
+            f"import pathlib, time\npathlib.Path('asleep').touch()\ntime.sleep(300)  # {name}\n"
+        )
     out = tmp_path / "out"
     jobs = tmp_path / "jobs"  # sandbox job folders land here: their processes name it
     jobs.mkdir()
@@ -437,11 +439,11 @@ def test_sigterm_stops_a_two_worker_batch_within_five_seconds(tmp_path, stop):
     try:
         batch_process = start_batch(command, environment)
         deadline = time.monotonic() + 240
-        while len(_job_folders_in_use(jobs)) < 2:
+        while len(list(jobs.glob("grader-job-*/asleep"))) < 2:  # past start-up, in the sleep
             assert batch_process.poll() is None, "the batch ended before both sandboxes ran"
-            assert time.monotonic() < deadline, "two sandboxes did not start in time"
+            assert time.monotonic() < deadline, "two sandboxes did not reach their sleep in time"
             time.sleep(0.2)
-        time.sleep(15)  # both children are past their start-up, in the submissions' sleep
+        assert len(_job_folders_in_use(jobs)) == 2
         sent = time.monotonic()
         if stop == "SIGTERM":
             batch_process.send_signal(signal.SIGTERM)
