@@ -1,7 +1,7 @@
 """Benchmarks: the grader's costs side by side with the bare cost, measured in one run.
 
     .venv/bin/python benchmarks/run.py                 # full: writes BENCHMARKS.md (~40 min)
-    .venv/bin/python benchmarks/run.py --quick --out - # CI's reduced form (about 3 minutes)
+    .venv/bin/python benchmarks/run.py --quick --out - # CI's reduced form (about a minute)
     .venv/bin/python benchmarks/run.py --only check,grade --repeats 2  # a before/after, printed
 
 Every figure is a whole process (Python start-up and imports included), timed wall-clock, the
