@@ -105,22 +105,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # a scheduler of our own: xdist's by-scope one, with a module (or the batch) as the scope.
 CLASS_BATCH_MODULES = {"test_corpus", "test_examples", "test_equivalents", "test_determinism"}
 # The slow modules by the time each took in the slow tier (2 workers, this machine,
-# 2026-12-05): class batch 300 s, Gradescope 247, Fashion 232, calibration 149, hostile 124,
-# batch 107, release 105, CLI 98, stock otter 94, sandbox isolation 90; the rest under 35.
-# xdist's own order (most tests first) started the one-test calibration last, so one worker
-# trained for two and a half minutes after the other had finished. A module not listed runs
-# after these.
+# 2026-12-05, after that day's cuts): class batch 278 s, Fashion 251, calibration 206,
+# Gradescope 192, release 190, CLI 118, stock otter 88, batch 75, sandbox isolation 67,
+# hostile 67, lesson script 33; the rest under 15. xdist's own order (most tests first)
+# started the one-test calibration last, so one worker trained for two and a half minutes
+# after the other had finished. A module not listed runs after these.
 LONGEST_FIRST = (
     "class_batch",
-    "test_gradescope",
     "test_fashion",
     "test_calibration",
-    "test_hostile",
-    "test_batch",
+    "test_gradescope",
     "test_release",
     "test_cli",
     "test_stock_otter",
+    "test_batch",
     "test_sandbox_isolation",
+    "test_hostile",
     "test_lesson_script",
 )
 
