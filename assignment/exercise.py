@@ -76,7 +76,7 @@ KERAS_ERRORS = (
 
 def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_val, y_val): raw MNIST training images split by the config."""
-    return grading_split(load_mnist_arrays(), load_config().data.train_size)
+    return grading_split(load_mnist_arrays(), load_config().data)
 
 
 def heldout_set() -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 from grader.errors import GraderError
 
@@ -54,8 +62,27 @@ class GradingSettings(_Section):
     sandbox: Literal["auto", "bwrap", "unshare", "uid", "basic"] = "auto"
 
 
+# MNIST and Fashion-MNIST each hold this many training images.
+TRAINING_IMAGES = 60000
+
+
 class DataSettings(_Section):
-    train_size: PositiveInt = Field(lt=60000)
+    """The sandbox trains on the first `train_size` training images and validates on the next
+    `validation_size` (absent: all the rest)."""
+
+    train_size: PositiveInt = Field(lt=TRAINING_IMAGES)
+    validation_size: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _images_enough(self) -> "DataSettings":
+        if self.validation_size is not None and (
+            self.train_size + self.validation_size > TRAINING_IMAGES
+        ):
+            raise ValueError(
+                f"train_size + validation_size is {self.train_size + self.validation_size}, "
+                f"more than the {TRAINING_IMAGES} training images there are"
+            )
+        return self
 
 
 # Settings only hidden checks and course staff use carry this mark. A student release

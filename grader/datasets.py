@@ -28,12 +28,16 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import platformdirs
 
 from grader.errors import DatasetMissing, GraderError
 from grader.files import write_whole
+
+if TYPE_CHECKING:
+    from grader.config import DataSettings
 
 DATA_ENV = "GRADER_DATA"
 APP_NAME = "perceptron-grader"
@@ -256,16 +260,20 @@ KerasArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
 
 
 def grading_split(
-    arrays: KerasArrays, train_size: int
+    arrays: KerasArrays, data: DataSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, y_train, x_val, y_val): a dataset's training images split at `train_size`.
+    """(x_train, y_train, x_val, y_val): a dataset's first `data.train_size` training images,
+    then the next `data.validation_size` (absent: the rest) to validate on.
     Copies: a student's function that changes its input must not change the grader's data."""
     (images, labels), _ = arrays
+    train = slice(0, data.train_size)
+    end = None if data.validation_size is None else data.train_size + data.validation_size
+    validation = slice(data.train_size, end)
     return (
-        images[:train_size].copy(),
-        labels[:train_size].copy(),
-        images[train_size:].copy(),
-        labels[train_size:].copy(),
+        images[train].copy(),
+        labels[train].copy(),
+        images[validation].copy(),
+        labels[validation].copy(),
     )
 
 

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from grader import datasets
 from grader.commands import data as data_command
+from grader.config import DataSettings
 from grader.datasets import (
     DATA_ENV,
     FASHION_MNIST,
@@ -31,6 +33,7 @@ from grader.datasets import (
     MNIST,
     data_home,
     fashion_mnist_dir,
+    grading_split,
     install,
     load_mnist_arrays,
     mnist_npz_path,
@@ -183,6 +186,28 @@ def test_loaded_arrays_are_cached_and_read_only(use_installed: Path) -> None:
     assert load_mnist_arrays() is first
     with pytest.raises(ValueError):
         first[0][0][0, 0, 0] = 1
+
+
+def test_grading_split_trains_on_the_first_images_and_validates_on_the_next() -> None:
+    images = np.arange(60000 * 4).reshape(60000, 2, 2)
+    labels = np.arange(60000) % 10
+    arrays = ((images, labels), (images[:10], labels[:10]))
+    x_train, y_train, x_val, y_val = grading_split(arrays, DataSettings(train_size=50000))
+    assert len(x_train) == len(y_train) == 50000 and len(x_val) == len(y_val) == 10000
+    assert np.array_equal(x_val, images[50000:]) and np.array_equal(y_train, labels[:50000])
+    x_train, y_train, x_val, y_val = grading_split(
+        arrays, DataSettings(train_size=20000, validation_size=5000)
+    )
+    assert np.array_equal(x_train, images[:20000]) and np.array_equal(y_val, labels[20000:25000])
+    assert np.array_equal(x_val, images[20000:25000])
+    x_val[0] = 0  # copies: a student's function that writes into them changes nothing
+    assert images[20000].tolist() == [[80000, 80001], [80002, 80003]]
+
+
+def test_a_split_needing_more_images_than_there_are_is_refused() -> None:
+    DataSettings(train_size=50000, validation_size=10000)
+    with pytest.raises(ValidationError, match="more than the 60000 training images"):
+        DataSettings(train_size=50000, validation_size=10001)
 
 
 def test_reinstall_is_a_quick_no_op(installed: Path, tmp_path: Path, monkeypatch) -> None:

@@ -63,7 +63,7 @@ KERAS_ERRORS = (
 
 def training_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_val, y_val): raw training images split by the config (copies)."""
-    return grading_split(load_fashion_arrays(), load_config().data.train_size)
+    return grading_split(load_fashion_arrays(), load_config().data)
 
 
 def heldout_set() -> tuple[np.ndarray, np.ndarray]:
