@@ -16,6 +16,7 @@ from grader.config import (
     REPOSITORY_ROOT,
     Assignment,
     Config,
+    active_config,
     current_assignment,
     current_exercise,
 )
@@ -81,9 +82,13 @@ def figures(config: Config, questions: list[Question] | None = None) -> dict[str
             "check_epochs_words": epochs_words(check_epochs),
             "validation_floor": f"{accuracy.validation_floor}",
         }
-    # The exercise's own figures (baselines of its data, say), from its module.
+    # The exercise's own figures (baselines of its data, say), from its module, for this
+    # config's split of the data: its module reads the config through load_config().
     own = getattr(current_exercise(), "figures", None)
-    return values | (own() if own is not None else {})
+    if own is None:
+        return values
+    with active_config(config):
+        return values | own()
 
 
 def render_figures(
