@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader.config import load_config
@@ -42,5 +43,8 @@ def main(*, workers: int | None, console: Console) -> int:
     if is_calibrated(measurements):
         console.print("[green]Calibrated:[/] the thresholds separate right from wrong with margin.")
         return 0
-    console.print(f"[red]Not calibrated:[/] adjust [accuracy] in {assignment.config_path}.")
+    console.print(
+        "[red]Not calibrated:[/] "
+        + escape(f"adjust the thresholds in [accuracy] of {assignment.config_path}.")
+    )
     return 1
