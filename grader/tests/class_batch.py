@@ -38,10 +38,10 @@ BASES = {
 }
 HONEST_COPIES = 1  # a reference copy beside honest_reference: the same row twice under attack
 SPELLING = "spelling_"
-# The example graded a second time, as honest_<example><AGAIN>: unnormalized, whose training is
-# the least stable (its accuracy ranges 0.91-0.96 over seeds), so a row that depends on anything
-# but the seed shows.
-DETERMINISM_EXAMPLE = "unnormalized"
+# The example graded a second time, as honest_<example><AGAIN>: no sigmoid, whose figures change
+# with the seed in their fourth digit (held-out accuracy 0.9398-0.9493 over ten seeds, see
+# conftest.py), so a row that depends on anything but the seed shows.
+DETERMINISM_EXAMPLE = "no_sigmoid"
 AGAIN = "_again"  # the equivalent spellings' rows: spelling_<file stem>
 LISTENER_PORT = 47811  # the port 20_network_template.py tries to reach
 SECRET = "corpus-secret-7f3a9c"

@@ -56,23 +56,28 @@ FAST_MODULES = {
 }
 
 
-# Tests grade with the course config except for the graded epochs and the held-out thresholds:
-# the suite trains dozens of models, and one epoch is what the student's self-check already
-# trains. Measured at one epoch on the 50,000 grading images (grading seed and seeds 0-5):
-# the reference reaches held-out accuracy 0.9675-0.9730 and recall on fives 0.6547-0.7601, the
-# no-sigmoid variant 0.9387-0.9455 and 0.3812-0.4507, the unnormalized one 0.9108 (it never says
-# "five"); the thresholds below sit between them with at least 0.0105 and 0.10 to spare. The
-# public validation floor (0.95) is the course's: the reference's 0.9668 clears it, no sigmoid's
-# 0.9363 does not. Calibration, the one test whose point is the course's own figures, uses
-# `course_context` (assignment/config.toml as shipped). Every process the tests start inherits
-# this config through $GRADER_CONFIG, as an instructor's would.
-TEST_ACCURACY = {"epochs": 1, "threshold": 0.956, "recall_floor": 0.55}
+# Tests grade with the course config except for the training budget and the held-out
+# thresholds: the suite trains about a hundred models, so each trains one epoch (what the
+# student's self-check trains) on 20,000 images, validated on the next 10,000: 1.4 s of CPU
+# instead of 2.8 on the full 50,000. Measured at that budget over the grading seed and seeds
+# 0-8: the reference reaches held-out accuracy 0.9565-0.9640 and recall on fives 0.5336-0.6379,
+# the no-sigmoid variant 0.9398-0.9493 and 0.3812-0.5504, the unnormalized one 0.9103-0.9109
+# (it never says "five"). The threshold sits between them with at least 0.0035 to spare on
+# either side (0.0063 and 0.0123 at the grading seed, which is what the tests train with); the
+# recall floor sits 0.08 below every reference run, for a model that hardly ever says "five".
+# The public validation floor (0.95) is the course's: the reference's 0.9574 clears it, no
+# sigmoid's 0.9394 does not. Calibration, the one test whose point is the course's own figures,
+# uses `course_context` (assignment/config.toml as shipped). Every process the tests start
+# inherits this config through $GRADER_CONFIG, as an instructor's would.
+TEST_DATA = {"train_size": 20000, "validation_size": 10000}
+TEST_ACCURACY = {"epochs": 1, "threshold": 0.953, "recall_floor": 0.45}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if CONFIG_ENV in os.environ:  # the caller chose a config: respect it
         return
     document = tomlkit.parse(DEFAULT_CONFIG_PATH.read_text())
+    document["data"].update(TEST_DATA)
     document["accuracy"].update(TEST_ACCURACY)
     # The copy lives elsewhere: its parts are still the repository's.
     document["assignment"]["root"] = str(DEFAULT_CONFIG_PATH.parent.parent)

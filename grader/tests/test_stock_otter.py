@@ -34,6 +34,7 @@ MISTAKES = perceptron.mistakes()
 SUPPORT = Path(__file__).with_name("stock_otter")
 OTTER = Path(sys.executable).with_name("otter")
 MNIST_NPZ_ENV = "STOCK_OTTER_MNIST_NPZ"  # read by stock_otter/sitecustomize.py
+SEED_ENV = "STOCK_OTTER_SEED"  # read by stock_otter/sitecustomize.py
 OFFLINE_MARK = "stock-otter test:"  # how sitecustomize.py's errors start
 
 # Wall-clock limits in seconds. Otter itself has none. Stock otter runs a file's __main__ block
@@ -122,6 +123,7 @@ def otter_environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
         [str(SUPPORT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     environment["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras-home"))
+    environment[SEED_ENV] = str(load_config().grading.seed)  # seeded as the grader's child is
     return environment
 
 

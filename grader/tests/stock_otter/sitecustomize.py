@@ -12,6 +12,10 @@ submission and its checks. Two things change there, for the test only:
 * A socket connection to anything but this machine raises, so a run that would need the
   network fails here as it would in CI, instead of passing on a machine that happens to be
   online.
+* Once keras is imported, `keras.utils.set_random_seed($STOCK_OTTER_SEED)` seeds Python, NumPy
+  and TensorFlow, as the grader's sandboxed child does before it trains: otter's own `seed`
+  setting seeds only Python and NumPy (otter-7.md), so without this every run would train
+  from another draw, and a test at the suite's small budget would pass or fail by luck.
 """
 
 import importlib.abc
@@ -21,6 +25,7 @@ import socket
 import sys
 
 MNIST_NPZ_ENV = "STOCK_OTTER_MNIST_NPZ"
+SEED_ENV = "STOCK_OTTER_SEED"
 KERAS_MNIST_MODULE = "keras.src.datasets.mnist"
 
 
@@ -37,11 +42,26 @@ def _verified_get_file(fname=None, origin=None, *arguments, **keywords):
     return path
 
 
-class _PatchKerasMnist(importlib.abc.MetaPathFinder):
-    """Find keras.src.datasets.mnist as usual, then swap its get_file once it has run."""
+def _seed_keras(keras):
+    seed = os.environ.get(SEED_ENV)
+    if seed:
+        keras.utils.set_random_seed(int(seed))
+
+
+def _serve_verified_mnist(module):
+    module.get_file = _verified_get_file
+
+
+# Each keras module to change, and what changes it once it has run.
+AFTER_IMPORT = {"keras": _seed_keras, KERAS_MNIST_MODULE: _serve_verified_mnist}
+
+
+class _PatchKeras(importlib.abc.MetaPathFinder):
+    """Find the modules of AFTER_IMPORT as usual, then change each once it has run."""
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != KERAS_MNIST_MODULE:
+        change = AFTER_IMPORT.get(fullname)
+        if change is None:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -55,7 +75,7 @@ class _PatchKerasMnist(importlib.abc.MetaPathFinder):
 
         def exec_and_patch(module):
             exec_module(module)
-            module.get_file = _verified_get_file
+            change(module)
 
         spec.loader.exec_module = exec_and_patch
         return spec
@@ -82,6 +102,6 @@ def _guard(method):
     return guarded
 
 
-sys.meta_path.insert(0, _PatchKerasMnist())
+sys.meta_path.insert(0, _PatchKeras())
 socket.socket.connect = _guard(socket.socket.connect)
 socket.socket.connect_ex = _guard(socket.socket.connect_ex)
