@@ -53,7 +53,10 @@ TIMEOUT_SECONDS = 40
 # template take up to about 10 s under the suite's load before the attack's first line runs).
 # Each endless run spins up to two cores for its whole limit: at 40 s, the six took 280 s of CPU.
 ENDLESS_TIMEOUT_SECONDS = 20
-DETACHED_WAIT_SECONDS = 12  # longer than 12_detached_tamper_template.py sleeps
+# 12_detached_tamper_template.py's detached process sleeps 8 s, then tampers: the tests look
+# once this long has passed since its row was written.
+DETACHED = "12_detached_tamper"
+DETACHED_WAIT_SECONDS = 12
 
 
 def expectation(path: Path) -> dict:
@@ -76,6 +79,33 @@ def digest_tree(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+class RowWatch:
+    """Notes when a submission's row first shows in a journal that a batch is writing."""
+
+    def __init__(self, journal: Path, submission: str) -> None:
+        self.journal, self.needle = journal, f'"submission":"{submission}"'
+        self.seen: float | None = None
+        self.running = True
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while self.running and self.seen is None:
+            try:
+                if self.needle in self.journal.read_text().replace(" ", ""):
+                    self.seen = time.monotonic()
+            except FileNotFoundError:
+                pass
+            time.sleep(0.5)
+
+    def wait_after_row(self, seconds: float) -> None:
+        """Sleep until `seconds` have passed since the row was seen (since now, if never)."""
+        self.running = False
+        self.thread.join()
+        since = time.monotonic() - (self.seen if self.seen is not None else time.monotonic())
+        time.sleep(max(0.0, seconds - since))
 
 
 class Listener:
@@ -202,6 +232,7 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
         "env": {**os.environ, "GRADER_CORPUS_SECRET": SECRET, "TMPDIR": str(jobs)},
     }
     listener = Listener(LISTENER_PORT)
+    detached = RowWatch(out / "journal.jsonl", DETACHED)
     try:
         # Files, not pipes, for the endless batch's output: nobody reads it while the main runs.
         with (logs / "stdout").open("w+") as stdout, (logs / "stderr").open("w+") as stderr:
@@ -231,7 +262,9 @@ def grade_class(tmp_path_factory: pytest.TempPathFactory) -> ClassBatch:
         grades_after_batch = {
             where: (where / "grades.csv").read_bytes() for where in (out, endless_out)
         }
-        time.sleep(DETACHED_WAIT_SECONDS)
+        # A detached process that outlived its run would have acted by then: the batch went on
+        # grading after its row, usually for minutes.
+        detached.wait_after_row(DETACHED_WAIT_SECONDS)
     finally:
         listener.close()
     listed = gradebook(out) + gradebook(endless_out)
