@@ -1,11 +1,13 @@
 """The bare cost of grading one submission, with no grader: the baseline of benchmarks/run.py.
 
     python benchmarks/bare.py SUBMISSION.py [--epochs 5] [--train-size 50000]
+        [--validation-size N]
 
 One Python process imports the submission, normalizes the first TRAIN_SIZE training images (the
-rest validate), trains the student's pipeline with a sigmoid for EPOCHS epochs and predicts
-MNIST's 10,000 test images: the work `grader grade` must do, without sandbox, plan or checks.
-The images come from the grader's verified store, as in grading, so no network is needed.
+next VALIDATION_SIZE validate; absent, the rest), trains the student's pipeline with a sigmoid for
+EPOCHS epochs and predicts MNIST's 10,000 test images: the work `grader grade` must do, without
+sandbox, plan or checks. The images come from the grader's verified store, as in grading, so no
+network is needed.
 """
 
 import argparse
@@ -24,6 +26,7 @@ def main() -> None:
     parser.add_argument("submission", type=Path)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--train-size", type=int, default=50000)
+    parser.add_argument("--validation-size", type=int)
     arguments = parser.parse_args()
 
     started = time.perf_counter()
@@ -34,11 +37,17 @@ def main() -> None:
 
     (x_all, y_all), (x_test, _) = load_mnist_arrays()
     size = arguments.train_size
+    validation = slice(
+        size, None if arguments.validation_size is None else size + arguments.validation_size
+    )
     x_train, x_val = (
         module.normalize(np.array(x_all[:size])),
-        module.normalize(np.array(x_all[size:])),
+        module.normalize(np.array(x_all[validation])),
     )
-    y_train, y_val = module.is_five(np.array(y_all[:size])), module.is_five(np.array(y_all[size:]))
+    y_train, y_val = (
+        module.is_five(np.array(y_all[:size])),
+        module.is_five(np.array(y_all[validation])),
+    )
     model = module.build_perceptron("sigmoid")
     module.train(model, x_train, y_train, x_val, y_val, epochs=arguments.epochs)
     outputs = model.predict(module.normalize(np.array(x_test)), verbose=0)
