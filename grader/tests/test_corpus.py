@@ -68,6 +68,8 @@ def test_hostile_submission_earns_nothing_unearned(batch, path):
     expect, row = batch.expect[name], batch.rows[name]
     assert row["status"] in expect["status"], (row["status"], row["note"])
     assert expect.get("note", "") in row["note"], row["note"]
+    # The attack ran before its run ended (the endless ones have a shorter limit).
+    assert len(batch.results[name].output) >= expect.get("output_at_least", 0), row["note"]
 
     def points(limit: float | str) -> float:
         if isinstance(limit, str):
