@@ -86,7 +86,7 @@ class RowWatch:
     """Notes when a submission's row first shows in a journal that a batch is writing."""
 
     def __init__(self, journal: Path, submission: str) -> None:
-        self.journal, self.needle = journal, f'"submission":"{submission}"'
+        self.journal, self.needle = journal, f'"submission":"{submission}"'.encode()
         self.seen: float | None = None
         self.running = True
         self.thread = threading.Thread(target=self._watch, daemon=True)
@@ -95,7 +95,8 @@ class RowWatch:
     def _watch(self) -> None:
         while self.running and self.seen is None:
             try:
-                if self.needle in self.journal.read_text().replace(" ", ""):
+                # Bytes: a line still being written may end inside a character.
+                if self.needle in self.journal.read_bytes().replace(b" ", b""):
                     self.seen = time.monotonic()
             except FileNotFoundError:
                 pass
