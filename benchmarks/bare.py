@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.datasets import load_mnist_arrays
+from grader.config import DataSettings
+from grader.datasets import grading_split, load_mnist_arrays
 
 
 def main() -> None:
@@ -35,19 +36,12 @@ def main() -> None:
     sys.modules["submission"] = module
     spec.loader.exec_module(module)
 
-    (x_all, y_all), (x_test, _) = load_mnist_arrays()
-    size = arguments.train_size
-    validation = slice(
-        size, None if arguments.validation_size is None else size + arguments.validation_size
-    )
-    x_train, x_val = (
-        module.normalize(np.array(x_all[:size])),
-        module.normalize(np.array(x_all[validation])),
-    )
-    y_train, y_val = (
-        module.is_five(np.array(y_all[:size])),
-        module.is_five(np.array(y_all[validation])),
-    )
+    arrays = load_mnist_arrays()
+    split = DataSettings(train_size=arguments.train_size, validation_size=arguments.validation_size)
+    x_train, y_train, x_val, y_val = grading_split(arrays, split)  # copies, as in grading
+    _, (x_test, _) = arrays
+    x_train, x_val = module.normalize(x_train), module.normalize(x_val)
+    y_train, y_val = module.is_five(y_train), module.is_five(y_val)
     model = module.build_perceptron("sigmoid")
     module.train(model, x_train, y_train, x_val, y_val, epochs=arguments.epochs)
     outputs = model.predict(module.normalize(np.array(x_test)), verbose=0)
